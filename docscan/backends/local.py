@@ -1,0 +1,108 @@
+"""The embedded default: the scanner service in-process, on SQLite, files and local OCR."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from docscan.backends.base import PageCallback, StoredCallback
+from docscan.config import Profile, data_dir
+from docscan.errors import BadInputError
+from docscan.models import Page, PageStatus, Project
+from docscan.scanner.file_store import FileObjectStore
+from docscan.scanner.service import ScannerService
+from docscan.scanner.sqlite_store import SqliteRepository
+
+if TYPE_CHECKING:
+    from docscan.images import PreparedPage
+    from docscan.ocr.engine import OcrEngine
+
+LOCAL_OWNER = "local"
+
+
+def _default_engine() -> OcrEngine:
+    from docscan.ocr import get_engine  # the engine loads its models: import on first use
+
+    return get_engine()
+
+
+class LocalBackend:
+    kind = "local"
+
+    def __init__(self, profile: Profile, home: Path | None = None, engine=_default_engine) -> None:
+        self.profile = profile
+        self.home = home or data_dir()
+        self.repo = SqliteRepository(self.home / "docscan.db")
+        self.service = ScannerService(
+            self.repo, FileObjectStore(self.home / "pages"), engine, owner=LOCAL_OWNER
+        )
+
+    def close(self) -> None:
+        self.repo.close()
+
+    def create_project(self, name: str, *, exist_ok: bool = False) -> Project:
+        return self.service.create_project(name, exist_ok=exist_ok)
+
+    def get_project(self, name: str) -> Project:
+        return self.service.get_project(name)
+
+    def list_projects(self) -> list[Project]:
+        return self.service.list_projects()
+
+    def delete_project(self, name: str) -> None:
+        self.service.delete_project(name)
+
+    def upload(
+        self,
+        project: str,
+        pages: Sequence[PreparedPage],
+        *,
+        replace: int | None = None,
+        on_stored: StoredCallback | None = None,
+    ) -> list[int]:
+        if replace is not None and len(pages) != 1:
+            raise BadInputError(f"--page {replace} replaces one page, but {len(pages)} were given")
+        numbers = []
+        for prepared in pages:
+            page = self.service.add_page(
+                project, prepared.png, prepared.width, prepared.height, number=replace
+            )
+            numbers.append(page.number)
+            if on_stored is not None:
+                on_stored(page.number)
+        return numbers
+
+    def process(
+        self,
+        project: str,
+        numbers: Sequence[int] | None = None,
+        *,
+        retry_failed: bool = False,
+        timeout: float | None = None,
+        on_page: PageCallback | None = None,
+    ) -> list[Page]:
+        todo = self.service.unfinished(project, retry_failed=retry_failed)
+        if numbers is not None:
+            wanted = set(numbers)
+            todo = [page for page in todo if page.number in wanted]
+        done = []
+        for page in todo:
+            result = self.service.process_page(project, page.number)
+            done.append(result)
+            if on_page is not None:
+                on_page(result)
+        return done
+
+    def pending_count(self, project: str) -> int:
+        return sum(1 for p in self.service.pages(project) if p.status is PageStatus.PENDING)
+
+    def pages(self, project: str) -> list[Page]:
+        return self.service.pages(project)
+
+    def write_pdf(self, project: str, out: Path, *, text_only: bool = False) -> int:
+        from docscan.pdf import write_searchable_pdf, write_text_pdf
+
+        pages = self.service.pdf_pages(project, with_images=not text_only)
+        writer = write_text_pdf if text_only else write_searchable_pdf
+        return writer(pages, out)

@@ -1,0 +1,1 @@
+"""The scanner service: projects, pages, OCR processing and PDFs, behind small ports."""
