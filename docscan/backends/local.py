@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 LOCAL_OWNER = "local"
 
 
-def _default_engine() -> OcrEngine:
-    from docscan.ocr import get_engine  # the engine loads its models: import on first use
+def default_engine() -> OcrEngine:
+    """The bundled OCR engine, loaded on first use (it takes a second or two)."""
+    from docscan.ocr import get_engine
 
     return get_engine()
 
@@ -30,12 +31,20 @@ def _default_engine() -> OcrEngine:
 class LocalBackend:
     kind = "local"
 
-    def __init__(self, profile: Profile, home: Path | None = None, engine=_default_engine) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        home: Path | None = None,
+        engine: Callable[[], OcrEngine] | None = None,
+    ) -> None:
         self.profile = profile
         self.home = home or data_dir()
         self.repo = SqliteRepository(self.home / "docscan.db")
         self.service = ScannerService(
-            self.repo, FileObjectStore(self.home / "pages"), engine, owner=LOCAL_OWNER
+            self.repo,
+            FileObjectStore(self.home / "pages"),
+            engine or (lambda: default_engine()),  # looked up late so tests can swap it
+            owner=LOCAL_OWNER,
         )
 
     def close(self) -> None:

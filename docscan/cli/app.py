@@ -7,7 +7,6 @@ import sys
 import traceback
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -19,13 +18,13 @@ from docscan.errors import DocscanError, ExitCode
 class DocscanGroup(TyperGroup):
     """Runs the whole command chain and maps every error to its exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except DocscanError as exc:
             _report(ctx, str(exc), exc.hint)
             ctx.exit(int(exc.exit_code))
-        except (KeyboardInterrupt, click.Abort):
+        except (KeyboardInterrupt, typer.Abort):
             _report(ctx, "interrupted; everything stored so far is kept")
             ctx.exit(int(ExitCode.INTERRUPTED))
         finally:
@@ -34,14 +33,14 @@ class DocscanGroup(TyperGroup):
                 state.close()
 
 
-def _report(ctx: click.Context, message: str, hint: str | None = None) -> None:
+def _report(ctx: typer.Context, message: str, hint: str | None = None) -> None:
     state = ctx.obj if isinstance(ctx.obj, AppState) else None
     if state is not None and state.verbose and sys.exc_info()[0] is not None:
         traceback.print_exc()
     line = f"error: {message}"
     if hint:
         line += f" ({hint})"
-    click.echo(line, err=True)
+    typer.echo(line, err=True)
 
 
 app = typer.Typer(
@@ -101,12 +100,5 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    try:
-        code = app(args=argv, prog_name="docscan", standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except (KeyboardInterrupt, click.Abort):
-        click.echo("error: interrupted", err=True)
-        code = ExitCode.INTERRUPTED
-    sys.exit(int(code or 0))
+    """Console-script entry point; usage errors and --help are handled by Typer."""
+    app(args=argv, prog_name="docscan")

@@ -6,7 +6,6 @@ import re
 import time
 from pathlib import Path
 
-import click
 import typer
 
 from docscan.cli.output import pages_table
@@ -246,7 +245,7 @@ def _report_pdf(state: AppState, project: str, out: Path, count: int, open_: boo
     else:
         state.info(f"wrote {out} ({_plural(count, 'page')} from [bold]{project}[/])")
     if open_:
-        click.launch(str(out))
+        typer.launch(str(out))
 
 
 def _plural(n: int, word: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 import typer
 
 from docscan import config
@@ -86,7 +85,7 @@ def delete(
         pages = "" if project.page_count is None else f" and its {project.page_count} page(s)"
         try:
             confirmed = typer.confirm(f"Delete project {name!r}{pages}?", err=True)
-        except click.Abort:  # no answer (end of input)
+        except typer.Abort:  # no answer (end of input)
             confirmed = False
         if not confirmed:
             raise UsageError(f"project {name!r} was not deleted (pass --yes to skip the question)")

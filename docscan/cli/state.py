@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import click
+import typer
 from rich.console import Console
 
 from docscan import config
@@ -80,7 +80,7 @@ class AppState:
         sys.stdout.flush()
 
 
-def get_state(ctx: click.Context) -> AppState:
+def get_state(ctx: typer.Context) -> AppState:
     """The AppState the root command stored."""
     state = ctx.find_root().obj
     if not isinstance(state, AppState):  # only when a command is invoked without the root

@@ -11,15 +11,18 @@ import io
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from docscan.errors import BadInputError, NotFoundError, OcrError
 from docscan.models import Page, PageStatus, Project
-from docscan.ocr.engine import OcrEngine
-from docscan.pdf import PdfPage
 from docscan.scanner.names import validate_project_name
 from docscan.scanner.ports import ObjectStore, Repository
+
+if TYPE_CHECKING:
+    from docscan.ocr.engine import OcrEngine
+    from docscan.pdf import PdfPage
 
 LONG_SIDE_INCHES = 11.0  # pages with no resolution of their own are laid out at letter size
 
@@ -146,6 +149,8 @@ class ScannerService:
 
     def pdf_pages(self, project: str, *, with_images: bool = True) -> Iterator[PdfPage]:
         """Pages to render, one at a time (PDF writers stream them)."""
+        from docscan.pdf import PdfPage  # PDF libraries load only for commands that write one
+
         for page in self.pages(project):
             image_path = None
             if with_images:

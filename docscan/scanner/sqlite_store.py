@@ -55,7 +55,8 @@ class SqliteRepository:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise BackendError(
-                f"the local store was written by a newer docscan (schema {version}); upgrade docscan"
+                f"the local store was written by a newer docscan (schema {version}); "
+                "upgrade docscan"
             )
         if version < SCHEMA_VERSION:
             # One script, one transaction: a crash leaves either no schema or all of it.
