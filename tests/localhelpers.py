@@ -31,7 +31,7 @@ class WidthEngine:
 
     def recognize(self, image: Image.Image) -> OcrResult:
         self.calls += 1
-        width, height = image.size
+        width = image.size[0]
         if width in self.fail:
             raise OcrError(f"engine failed on a page {width} wide")
         box = ((10.0, 10.0), (width - 10.0, 10.0), (width - 10.0, 40.0), (10.0, 40.0))
