@@ -71,8 +71,16 @@ class ScannerService:
     def list_projects(self) -> list[Project]:
         return self.repo.list_projects(self.owner)
 
-    def delete_project(self, name: str) -> None:
-        self.get_project(name)
+    def delete_project(self, name: str, *, missing_ok: bool = False) -> None:
+        """Delete the project, its pages and their images.
+
+        `missing_ok`: a project that does not exist is not an error, and whatever rows or
+        images are left under its name still go (the AWS API's delete is idempotent).
+        """
+        if missing_ok:
+            validate_project_name(name)
+        else:
+            self.get_project(name)
         # Rows first: a crash in between leaves orphan files, never rows without images.
         self.repo.delete_project(self.owner, name)
         self.objects.delete_prefix(self.project_prefix(name))
