@@ -40,12 +40,14 @@ PERMANENT_ERRORS = frozenset(
 
 
 def textract_client_config(max_attempts: int = 8, mode: str = "standard") -> Config:
-    """Client settings: botocore's retry with exponential backoff and jitter.
+    """Client settings: botocore's retry with exponential backoff and jitter, giving up
+    after `max_attempts` calls in all.
 
     "standard" retries throttling (ThrottlingException, ProvisionedThroughputExceeded,
     LimitExceeded) and 5xx errors; "adaptive" adds client-side rate limiting on top.
     """
-    return Config(retries={"max_attempts": max_attempts, "mode": mode})
+    # total_max_attempts counts the first call too (max_attempts would count retries only).
+    return Config(retries={"total_max_attempts": max_attempts, "mode": mode})
 
 
 class TextractEngine:
