@@ -197,11 +197,20 @@ class AwsBackend:
             if remaining <= 0:
                 raise WaitTimeoutError(
                     f"OCR of project {project!r} did not finish within {limit:g} s: "
-                    f"page{'s' if len(missing) > 1 else ''} {_ranges(missing)} still pending",
+                    + self._missing(project, wanted, missing),
                     hint="run 'docscan wait' to keep waiting",
                 )
             self._sleep(min(delay, remaining))
             delay = min(delay * 2, MAX_POLL_S)
+
+    def _missing(self, project: str, wanted: list[int], missing: list[int]) -> str:
+        if len(missing) == len(wanted) or self.has_text_route(project):
+            return f"page{'s' if len(missing) > 1 else ''} {_ranges(missing)} still pending"
+        # A count does not say which pages are done, only how many.
+        return (
+            f"{len(missing)} of pages {_ranges(wanted)} still pending "
+            "(the backend counts processed pages without saying which)"
+        )
 
     def _finished(self, project: str, wanted: list[int]) -> list[Page]:
         if self.has_text_route(project):

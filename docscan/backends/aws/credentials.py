@@ -8,6 +8,7 @@ renews them before they expire, also in the middle of a long upload.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
+from botocore.loaders import Loader, create_loader
 
 from docscan.backends.aws.auth import COGNITO_CONFIG, CognitoAuth, cognito_errors
 from docscan.config import Profile
@@ -93,12 +95,19 @@ class IdentityPoolCredentials:
     def client_for(self, service: str, region: str, config: Config) -> Any:
         """A boto3 client signed with these credentials, renewed as needed."""
         session = botocore.session.Session()
+        session.register_component("data_loader", _loader())
         session.register_component(
             "credential_provider", CredentialResolver([_Provider(self.credentials)])
         )
         return boto3.Session(botocore_session=session).client(
             service, region_name=region, config=config
         )
+
+
+@functools.cache
+def _loader() -> Loader:
+    """One loader per process: service models are parsed once, not once per client."""
+    return create_loader()
 
 
 class _Provider(CredentialProvider):
