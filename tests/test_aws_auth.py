@@ -98,9 +98,11 @@ def test_wrong_password_on_moto_password_auth_is_refused(published):
     from docscan.backends.aws.auth import cognito_errors
     from docscan.errors import AuthError
 
-    with pytest.raises(AuthError, match="login refused: Incorrect username or password"):
-        with cognito_errors("login"):
-            raise info.value
+    with (
+        pytest.raises(AuthError, match="login refused: Incorrect username or password"),
+        cognito_errors("login"),
+    ):
+        raise info.value
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import boto3
 import pytest
@@ -214,8 +215,8 @@ def test_own_backend_text_route_and_presigned_pdf(alice, cli, published, images,
 
 
 class _Flaky(BaseHTTPRequestHandler):
-    failures: dict[str, int] = {}
-    seen: list[tuple[str, str]] = []
+    failures: ClassVar[dict[str, int]] = {}
+    seen: ClassVar[list[tuple[str, str]]] = []
 
     def _answer(self) -> None:
         self.seen.append((self.command, self.path))
@@ -259,10 +260,11 @@ def test_get_is_retried_on_5xx_post_is_not(flaky_server):
 
 
 def test_unreachable_api(monkeypatch):
-    import docscan.backends.aws.api as api_module
     from urllib3.util.retry import Retry
+
+    import docscan.backends.aws.api as api_module
 
     monkeypatch.setattr(api_module, "RETRY", Retry(total=0, raise_on_status=False))
     client = ApiClient("http://127.0.0.1:9/Prod", lambda: "token")
-    with pytest.raises(BackendError, match="cannot reach the API at 127.0.0.1:9"):
+    with pytest.raises(BackendError, match=r"cannot reach the API at 127\.0\.0\.1:9"):
         client.list_projects()
