@@ -16,8 +16,6 @@ from docscan.errors import BadInputError, ConfigError
 
 app = typer.Typer(help="Show and change profiles.", no_args_is_help=True)
 
-# What an AWS profile needs before any command can reach the backend.
-REQUIRED_AWS = ("region", "user_pool_id", "client_id", "identity_pool_id", "api_url", "bucket")
 # The profile `config import` writes to when the active profile is `local`.
 DEFAULT_AWS_PROFILE = "aws"
 
@@ -50,9 +48,9 @@ def show(ctx: typer.Context) -> None:
 
 
 def _missing(profile: config.Profile) -> list[str]:
-    if profile.kind != config.AWS_KIND:
-        return []
-    return [key for key in REQUIRED_AWS if not profile.get(key)]
+    from docscan.backends.aws.settings import missing
+
+    return missing(profile) if profile.kind == config.AWS_KIND else []
 
 
 def _check_aws(state: AppState, name: str, key: str) -> None:

@@ -21,6 +21,7 @@ import requests
 from docscan.backends.aws.api import ApiClient, NoSuchRoute
 from docscan.backends.aws.auth import CognitoAuth
 from docscan.backends.aws.credentials import IdentityPoolCredentials
+from docscan.backends.aws.settings import require_all
 from docscan.backends.aws.storage import (
     DEFAULT_CONCURRENCY,
     PageObject,
@@ -53,6 +54,7 @@ class AwsBackend:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        require_all(profile)
         self.profile = profile
         self.api_url = profile.require("api_url")
         self.bucket = profile.require("bucket")

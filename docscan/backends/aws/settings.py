@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from docscan.errors import BadInputError, NotFoundError
+from docscan.config import Profile
+from docscan.errors import BadInputError, ConfigError, NotFoundError
 
 # -- the settings of an AWS profile --------------------------------------------------
 
@@ -97,6 +98,27 @@ SETTINGS: dict[str, Setting] = {
         Setting("project", "current project", lambda value: value),
     )
 }
+
+
+# What an AWS profile needs before any command can reach the backend.
+REQUIRED = ("region", "user_pool_id", "client_id", "identity_pool_id", "api_url", "bucket")
+
+
+def missing(profile: Profile) -> list[str]:
+    return [key for key in REQUIRED if not profile.get(key)]
+
+
+def require_all(profile: Profile) -> None:
+    """ConfigError naming every missing setting and how to set them."""
+    absent = missing(profile)
+    if len(absent) == 1:
+        profile.require(absent[0])
+    if absent:
+        raise ConfigError(
+            f"profile {profile.name!r} has no {', '.join(absent)}: import them with "
+            f"'docscan --profile {profile.name} config import FILE...' or set each with "
+            f"'docscan --profile {profile.name} config set KEY VALUE'"
+        )
 
 
 def validate(key: str, value: str) -> str:
@@ -205,7 +227,7 @@ _TOKEN = re.compile(
     | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\$]|\\.|\$(?!\{))*`)
     | (?P<number>-?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))
     | (?P<name>[A-Za-z_$][\w$]*)
-    | (?P<punct>[{}\[\],:;=()])
+    | (?P<punct>[{}\[\],:;=().])
     """,
     re.VERBOSE | re.DOTALL,
 )
