@@ -55,6 +55,8 @@ def _process(
             if p.status is PageStatus.PENDING or (retry_failed and p.status is PageStatus.FAILED)
         ]
         total = len(todo)
+        if backend.kind != "local":  # wait for exactly the pages still pending
+            numbers = [p.number for p in todo]
     else:
         total = len(numbers)
     if total == 0:
@@ -164,10 +166,14 @@ def pdf(
     ctx: typer.Context,
     out: Path = typer.Argument(..., help="Where to write the PDF."),
     project: str | None = PROJECT_OPTION,
-    text_only: bool = typer.Option(False, "--text-only", help="Text pages, no images."),
+    text_only: bool = typer.Option(False, "--text-only", help="Text pages, no images (local)."),
     open_: bool = typer.Option(False, "--open", help="Open the PDF when written."),
 ) -> None:
-    """Save the project's PDF: page images with a searchable text layer."""
+    """Save the project's PDF: page images with a searchable text layer.
+
+    On an AWS profile the PDF is the one the backend renders; the published sample
+    backend renders text pages only (one per scanned page), with or without --text-only.
+    """
     state = get_state(ctx)
     name = state.project(project)
     backend = state.backend()
