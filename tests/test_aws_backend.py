@@ -268,3 +268,21 @@ def test_unreachable_api(monkeypatch):
     client = ApiClient("http://127.0.0.1:9/Prod", lambda: "token")
     with pytest.raises(BackendError, match=r"cannot reach the API at 127\.0\.0\.1:9"):
         client.list_projects()
+
+
+def test_wait_command_waits_for_the_pending_pages_only(alice, cli, published, images):
+    held = {3}
+    published.backend.ocr = lambda user, project, page: None if page in held else ["ok"]
+    _project(cli)
+    cli(*AWS, "upload", *map(str, images))
+    cli(*AWS, "wait", "--timeout", "0", code=ExitCode.TIMEOUT)
+    asked = []
+
+    def slow_ocr(user, project, page):  # page 3 finishes at the third look
+        asked.append(page)
+        return ["ok"] if len(asked) >= 3 else None
+
+    published.backend.ocr = slow_ocr
+    out = json.loads(cli(*AWS, "--json", "wait").stdout)
+    assert [(p["page"], p["status"]) for p in out["processed"]] == [(3, "done")]
+    assert "0 pages processed" in cli(*AWS, "wait").stderr  # nothing pending any more
