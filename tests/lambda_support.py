@@ -8,6 +8,7 @@ to answer per S3 object (or per image size, for bytes), and to throttle or fail 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import functools
@@ -86,7 +87,7 @@ class Stack:
         )
         return key
 
-    def keys(self, prefix: str = "") -> list[str]:
+    def object_keys(self, prefix: str = "") -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
         return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
 
@@ -109,7 +110,7 @@ def _table_spec(resource: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_stack(prefix: str = "docscan") -> Stack:
+def create_stack(prefix: str = "docscan", bucket: str | None = None) -> Stack:
     """Create, in moto, the tables, bucket, queues and notification the template declares,
     with the template's own key schemas, redrive policy and notification filter."""
     template = load_template()
@@ -141,7 +142,7 @@ def create_stack(prefix: str = "docscan") -> Stack:
         "Attributes"
     ]["QueueArn"]
 
-    bucket = f"{prefix}-user-files"
+    bucket = bucket or f"{prefix}-user-files"
     s3.create_bucket(Bucket=bucket)
     bucket_props = resources["UserFileBucket"]["Properties"]
     queue_configs = []
@@ -250,17 +251,22 @@ def blocks_for(lines: list[str]) -> list[dict[str, Any]]:
 class TextractStub:
     """Per-object answers for moto's DetectDocumentText.
 
-    `texts[key]` are the lines for the S3 object `key`; `by_width[w]` those for an image
-    sent as bytes whose width is `w`. `throttle[key] = n` answers n ThrottlingExceptions
-    before succeeding; keys in `poison` always fail with InternalServerError.
+    `texts[key]` are the lines for the S3 object `key` (else `resolver(key)`, when set);
+    `by_width[w]` those for an image sent as bytes whose width is `w`. `throttle[key] = n`
+    answers n ThrottlingExceptions before succeeding (`throttle_any`: the next n calls,
+    whatever the key); keys in `poison` always fail with InternalServerError, keys in
+    `refuse` with UnsupportedDocumentException.
     """
 
     texts: dict[str, list[str]] = field(default_factory=dict)
+    resolver: Callable[[str], list[str]] | None = None
     by_width: dict[int, list[str]] = field(default_factory=dict)
     throttle: dict[str, int] = field(default_factory=dict)
+    throttle_any: int = 0
     poison: set[str] = field(default_factory=set)
     refuse: set[str] = field(default_factory=set)
     documents: list[dict[str, Any]] = field(default_factory=list)
+    throttled: int = 0
 
     def answer(self, document: dict[str, Any]) -> dict[str, Any]:
         self.documents.append(document)
@@ -270,13 +276,18 @@ class TextractStub:
                 raise JsonRESTError("InternalServerError", "poisoned page", code=500)
             if key in self.refuse:
                 raise JsonRESTError("UnsupportedDocumentException", "not a document")
-            if self.throttle.get(key, 0) > 0:
-                self.throttle[key] -= 1
+            if self.throttle.get(key, 0) > 0 or self.throttle_any > 0:
+                if self.throttle.get(key, 0) > 0:
+                    self.throttle[key] -= 1
+                else:
+                    self.throttle_any -= 1
+                self.throttled += 1
                 raise JsonRESTError("ThrottlingException", "Rate exceeded")
-            lines = self.texts.get(key, [])
+            if key in self.texts or self.resolver is None:
+                lines = self.texts.get(key, [])
+            else:
+                lines = self.resolver(key)
         else:
-            import base64
-
             image = Image.open(io.BytesIO(base64.b64decode(document["Bytes"])))
             lines = self.by_width.get(image.size[0], [])
         return {

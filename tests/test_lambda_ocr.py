@@ -217,7 +217,7 @@ def test_a_poisoned_page_ends_failed_and_in_the_dead_letter_queue(aws_stack, tex
     (message,) = dead["Messages"]
     [record] = json.loads(message["Body"])["Records"]
     assert unquote_plus(record["s3"]["object"]["key"]) == bad
-    assert bad in aws_stack.keys("private/")  # the image itself is kept
+    assert bad in aws_stack.object_keys("private/")  # the image itself is kept
 
 
 def test_pages_textract_refuses_fail_at_once(aws_stack, textract):

@@ -140,7 +140,7 @@ def test_s3_delete_prefix_keeps_neighbours_and_batches(aws_stack, monkeypatch):
         store.put(key, png_bytes(10, 10))
 
     assert store.delete_prefix("u/a/") == 4
-    assert aws_stack.keys() == ["u/ab/1.png"]
+    assert aws_stack.object_keys() == ["u/ab/1.png"]
     assert store.exists("u/ab/1.png") and not store.exists("u/a/1.png")
     with pytest.raises(NotFoundError):
         store.get("u/a/1.png")

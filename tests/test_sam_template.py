@@ -201,7 +201,7 @@ def test_each_function_gets_only_what_it_needs(transformed):
         "DeleteProject": {"ProjectsTable", "PagesTable"},
         "FetchPageCount": {"PagesTable"},
         "GeneratePDF": {"ProjectsTable", "PagesTable"},
-        "FetchPages": {"ProjectsTable", "PagesTable"},
+        "FetchPages": {"PagesTable"},
         "ProcessDocument": {"PagesTable"},
     }
     for function, tables in expected_tables.items():

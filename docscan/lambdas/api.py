@@ -265,13 +265,14 @@ def list_pages(request: Request) -> Response:
     Results come in page-number order, at most `DOCSCAN_PAGES_PER_RESPONSE` pages and
     about `DOCSCAN_PAGES_RESPONSE_BYTES` of JSON per response; `next` is null on the
     last one. The token only says where to resume inside the caller's own project.
+    A project without pages, or one that does not exist, has an empty list (as the
+    count route answers 0): clients probe this route to learn whether the API has it.
     """
     project = request.path_project()
     token = request.query("next")
     after = decode_token(token) if token else 0
     settings = common.Settings.from_env()
     repo = common.repository(settings)
-    common.scanner_service(settings, request.username, repo=repo).get_project(project)
     pages: list[dict[str, object]] = []
     size = last = 0
     next_token = None
