@@ -1,0 +1,430 @@
+"""OCR with the PP-OCR models that ship inside the rapidocr wheel, run by onnxruntime.
+
+Only the model files come from rapidocr: importing its pipeline modules costs about a
+second (they parse its model registry), and its defaults are tuned for Chinese text at
+any angle. Here, for page scans:
+
+* Detection runs on the page scaled down to `det_max_side` (text lines stay well above
+  the detector's minimum size); the boxes are mapped back and every line is cut out of
+  the full-resolution page, so recognition loses nothing.
+* Orientation: if most detected lines are taller than wide, the page lies on its side
+  (90 or 270 degrees), else it is upright or upside down (0 or 180). Which of the two is
+  decided by recognising the middle part of a few of the longest lines both ways up and
+  keeping the more confident reading: upside-down text reads as low-confidence
+  gibberish. No per-line angle classifier (it flips correct lines).
+* Recognition runs line by line (no padding to a batch's widest line) on a small thread
+  pool, one onnxruntime thread per line.
+* Nothing is downloaded, nothing is printed: model files are opened by path, and a
+  missing file is an `OcrError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from docscan.errors import OcrError
+from docscan.models import Box, Line, OcrResult
+from docscan.ocr.layout import reading_order
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DET_MODEL = "PP-OCRv6_det_small.onnx"
+REC_MODEL = "PP-OCRv6_rec_small.onnx"
+
+# Detection (DB) post-processing, as PP-OCR and rapidocr set it.
+DET_THRESH = 0.3
+DET_BOX_THRESH = 0.5
+DET_UNCLIP_RATIO = 1.6
+DET_MAX_CANDIDATES = 1000
+# Below this median line height (in detector pixels) detection runs again, larger.
+DET_MIN_TEXT_HEIGHT = 10
+DET_TARGET_TEXT_HEIGHT = 16
+DET_LARGEST_SIDE = 4096
+
+REC_HEIGHT = 48
+REC_MIN_WIDTH = 320  # short lines are padded to this width, as in training
+
+# Orientation: how many lines to read both ways up, and how much of each.
+ORIENT_SAMPLES = 4
+ORIENT_WINDOW = 8.0  # window width, in line heights
+
+
+def model_dir() -> Path:
+    import rapidocr  # cheap: the package imports its pipeline lazily
+
+    return Path(rapidocr.__file__).resolve().parent / "models"
+
+
+def default_threads() -> int:
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        count = os.cpu_count() or 1
+    return max(1, min(count, 8))
+
+
+class RapidOcrEngine:
+    """`OcrEngine` on rapidocr's bundled PP-OCRv6 models (CPU, no network).
+
+    `det_max_side`: longest side of the image given to the text detector.
+    `rec_width_scale`: horizontal scale of line images for the recogniser (below 1 it
+    reads faster; the model tolerates narrower glyphs well).
+    `min_confidence`: lines read with less confidence than this are dropped (specks).
+    """
+
+    name = "rapidocr"
+
+    def __init__(
+        self,
+        *,
+        threads: int | None = None,
+        det_max_side: int = 1024,
+        rec_width_scale: float = 0.85,
+        min_confidence: float = 0.5,
+        models: Path | None = None,
+    ) -> None:
+        self.threads = threads or default_threads()
+        self.det_max_side = det_max_side
+        self.rec_width_scale = rec_width_scale
+        self.min_confidence = min_confidence
+        try:
+            self._load(models or model_dir())
+        except OcrError:
+            raise
+        except Exception as exc:
+            raise OcrError(f"cannot load the OCR models: {_one_line(exc)}") from exc
+
+    def _load(self, models: Path) -> None:
+        import numpy
+        import onnxruntime
+
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        self._np = numpy
+        for name in (DET_MODEL, REC_MODEL):
+            if not (models / name).is_file():
+                raise OcrError(
+                    f"OCR model {name} is missing from {models}; reinstall rapidocr==3.10.0"
+                )
+
+        def session(path: Path, threads: int) -> Any:
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 3
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # Idle worker threads sleep instead of spinning on the cores the line
+            # recognisers need.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            return onnxruntime.InferenceSession(
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+
+        self._det = session(models / DET_MODEL, self.threads)
+        self._rec = session(models / REC_MODEL, 1)
+        self._det_input = self._det.get_inputs()[0].name
+        self._rec_input = self._rec.get_inputs()[0].name
+        characters = self._rec.get_modelmeta().custom_metadata_map.get("character")
+        if not characters:
+            raise OcrError(f"OCR model {REC_MODEL} has no character list")
+        # CTC: index 0 is the blank; the model's last class is the space.
+        self._charset = ["", *characters.splitlines(), " "]
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="docscan-ocr")
+
+    # -- public ----------------------------------------------------------------------
+
+    def recognize(self, image: Image.Image) -> OcrResult:
+        try:
+            return self._recognize(image)
+        except OcrError:
+            raise
+        except Exception as exc:
+            raise OcrError(f"OCR failed: {_one_line(exc)}") from exc
+
+    # -- pipeline --------------------------------------------------------------------
+
+    def _recognize(self, image: Image.Image) -> OcrResult:
+        pixels = to_pixels(image)
+        quads = self.detect(pixels)
+        if not quads:
+            return OcrResult(lines=[], rotation=0)
+        rotation = self.orientation(pixels, quads)
+        height, width = pixels.shape[:2]
+        placed = [upright_quad(q, rotation, width, height) for q in quads]
+        crops = [crop(pixels, source) for _, source in placed]
+        readings = self.read(crops)
+        lines = [
+            Line(text=text, box=_box(box), confidence=round(confidence, 4))
+            for (box, _), (text, confidence) in zip(placed, readings, strict=True)
+            if text.strip() and confidence >= self.min_confidence
+        ]
+        return OcrResult(lines=reading_order(lines), rotation=rotation)
+
+    def detect(self, pixels: np.ndarray) -> list[np.ndarray]:
+        """Text line quadrilaterals (4x2 float32, clockwise) in `pixels` coordinates."""
+        height, width = pixels.shape[:2]
+        scale = min(1.0, self.det_max_side / max(height, width))
+        quads = self._detect_at(pixels, scale)
+        if quads and scale < 1.0:
+            text_height = self._np.median([_side_lengths(q)[1] for q in quads]) * scale
+            if text_height < DET_MIN_TEXT_HEIGHT:
+                # Small print: look again, closer.
+                larger = min(
+                    1.0,
+                    scale * DET_TARGET_TEXT_HEIGHT / max(text_height, 1.0),
+                    DET_LARGEST_SIDE / max(height, width),
+                )
+                if larger > scale * 1.2:
+                    quads = self._detect_at(pixels, larger)
+        return quads
+
+    def _detect_at(self, pixels: np.ndarray, scale: float) -> list[np.ndarray]:
+        import cv2
+
+        np = self._np
+        height, width = pixels.shape[:2]
+        det_w = max(32, round(width * scale / 32) * 32)
+        det_h = max(32, round(height * scale / 32) * 32)
+        small = cv2.resize(pixels, (det_w, det_h), interpolation=cv2.INTER_AREA)
+        tensor = _normalized(np, small)[None]
+        pred = self._det.run(None, {self._det_input: tensor})[0][0, 0]
+        return db_boxes(np, pred, width, height)
+
+    def orientation(self, pixels: np.ndarray, quads: Sequence[np.ndarray]) -> int:
+        """0, 90, 180 or 270: the counter-clockwise turn that makes the page upright."""
+        height, width = pixels.shape[:2]
+        tall = wide = 0.0
+        for quad in quads:
+            across, down = _side_lengths(quad)
+            if across >= 2 * down:
+                wide += across
+            elif down >= 2 * across:
+                tall += down
+        first = 90 if tall > wide else 0
+        # The longest lines carry the most evidence.
+        longest = sorted(quads, key=lambda q: -max(_side_lengths(q)))[:ORIENT_SAMPLES]
+        windows = []
+        for quad in longest:
+            _, source = upright_quad(quad, first, width, height)
+            line = crop(pixels, source)
+            h, w = line.shape[:2]
+            span = min(w, max(1, round(ORIENT_WINDOW * h)))
+            start = (w - span) // 2
+            windows.append(line[:, start : start + span])
+        flipped = [w[::-1, ::-1] for w in windows]
+        as_is, turned = self._pool.map(self._read_batch, [windows, flipped])
+        score = sum(c for _, c in as_is)
+        score_turned = sum(c for _, c in turned)
+        return (first + 180) % 360 if score_turned > score else first
+
+    def read(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        """Text and confidence of each line image, in the same order."""
+        widest_first = sorted(range(len(crops)), key=lambda i: -crops[i].shape[1])
+        results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        readings = self._pool.map(lambda i: self._read_batch([crops[i]])[0], widest_first)
+        for i, reading in zip(widest_first, readings, strict=True):
+            results[i] = reading
+        return results
+
+    def _read_batch(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        import cv2
+
+        np = self._np
+        widths = [
+            max(1, math.ceil(REC_HEIGHT * c.shape[1] / max(c.shape[0], 1) * self.rec_width_scale))
+            for c in crops
+        ]
+        batch = np.zeros((len(crops), 3, REC_HEIGHT, max(REC_MIN_WIDTH, *widths)), np.float32)
+        for k, (line, w) in enumerate(zip(crops, widths, strict=True)):
+            resized = cv2.resize(line, (w, REC_HEIGHT), interpolation=cv2.INTER_LINEAR)
+            batch[k, :, :, :w] = _normalized(np, resized)
+        probs = self._rec.run(None, {self._rec_input: batch})[0]
+        return ctc_decode(np, probs, self._charset)
+
+
+# -- pixels and geometry ---------------------------------------------------------------
+
+
+def to_pixels(image: Image.Image) -> np.ndarray:
+    """8-bit pixels: H x W for grey images, H x W x 3 (BGR, the models' order) otherwise.
+
+    Transparent areas become white; 16-bit and float images are stretched to 8 bits.
+    """
+    import numpy as np
+
+    image.load()
+    mode = image.mode
+    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(image, dtype=np.float32)
+        low, high = float(values.min()), float(values.max())
+        if high <= low:
+            return np.full(values.shape, 255, np.uint8)
+        return np.ascontiguousarray((values - low) * (255.0 / (high - low)), dtype=np.uint8)
+    grey = mode in ("1", "L", "LA", "La")
+    if "A" in mode or "a" in mode or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    if grey:
+        return np.asarray(image.convert("L"))
+    rgb = np.asarray(image.convert("RGB"))
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _normalized(np: Any, pixels: np.ndarray) -> np.ndarray:
+    """C x H x W float32 in [-1, 1]; grey pixels are repeated into three channels."""
+    scaled = pixels.astype(np.float32) * (2.0 / 255.0) - 1.0
+    if scaled.ndim == 2:
+        return np.broadcast_to(scaled, (3, *scaled.shape))
+    return scaled.transpose(2, 0, 1)
+
+
+def _side_lengths(quad: np.ndarray) -> tuple[float, float]:
+    """Lengths (across, down) of a clockwise quadrilateral's first and last edges."""
+    across = math.hypot(*(quad[1] - quad[0]))
+    down = math.hypot(*(quad[3] - quad[0]))
+    return across, down
+
+
+def upright_quad(
+    quad: np.ndarray, rotation: int, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`quad` in the page turned by `rotation`, starting at the text's top-left corner.
+
+    Returns (the quad in upright page coordinates, the same corners in source
+    coordinates and in the same order): cropping along the latter yields upright text.
+    """
+    import numpy as np
+
+    x, y = quad[:, 0], quad[:, 1]
+    if rotation == 90:
+        turned = np.stack([y, width - x], axis=1)
+    elif rotation == 180:
+        turned = np.stack([width - x, height - y], axis=1)
+    elif rotation == 270:
+        turned = np.stack([height - y, x], axis=1)
+    else:
+        turned = quad.copy()
+    # The top edge is the one that points most to the right (turns keep the order
+    # clockwise).
+    edges = np.roll(turned, -1, axis=0) - turned
+    lengths = np.maximum(np.hypot(edges[:, 0], edges[:, 1]), 1e-6)
+    start = int(np.argmax(edges[:, 0] / lengths))
+    return np.roll(turned, -start, axis=0), np.roll(quad, -start, axis=0)
+
+
+def crop(pixels: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """The quadrilateral `corners` (top-left first, clockwise) straightened out."""
+    import cv2
+    import numpy as np
+
+    width = max(1, round(max(_dist(corners[0], corners[1]), _dist(corners[3], corners[2]))))
+    height = max(1, round(max(_dist(corners[0], corners[3]), _dist(corners[1], corners[2]))))
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    return cv2.warpPerspective(
+        pixels, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def _dist(a: np.ndarray, b: np.ndarray) -> float:
+    return math.hypot(float(a[0] - b[0]), float(a[1] - b[1]))
+
+
+def _box(quad: np.ndarray) -> Box:
+    (a, b, c, d) = ((round(float(x), 1), round(float(y), 1)) for x, y in quad)
+    return (a, b, c, d)
+
+
+# -- model post-processing ---------------------------------------------------------------
+
+
+def db_boxes(np: Any, pred: np.ndarray, width: int, height: int) -> list[np.ndarray]:
+    """Boxes from a DB probability map, scaled to a `width` x `height` page.
+
+    PP-OCR's post-processing: threshold, contours, minimum-area rectangles kept when the
+    mean probability inside is high enough, then grown by `DET_UNCLIP_RATIO` (the model
+    predicts shrunk text regions). Growing a rectangle by a distance and taking the
+    minimum-area rectangle of the result, as PP-OCR does with polygon offsetting, is the
+    same rectangle with each side pushed out by that distance.
+    """
+    import cv2
+
+    map_h, map_w = pred.shape
+    mask = cv2.dilate((pred > DET_THRESH).astype(np.uint8), np.ones((2, 2), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    sx, sy = width / map_w, height / map_h
+    quads = []
+    for contour in contours[:DET_MAX_CANDIDATES]:
+        (cx, cy), (w, h), angle = cv2.minAreaRect(contour)
+        if min(w, h) < 3:
+            continue
+        corners = cv2.boxPoints(((cx, cy), (w, h), angle))
+        if _mean_inside(np, pred, corners) < DET_BOX_THRESH:
+            continue
+        distance = w * h * DET_UNCLIP_RATIO / (2 * (w + h))
+        w, h = w + 2 * distance, h + 2 * distance
+        if min(w, h) < 5:
+            continue
+        corners = cv2.boxPoints(((cx, cy), (w, h), angle))
+        corners[:, 0] = np.clip(corners[:, 0] * sx, 0, width - 1)
+        corners[:, 1] = np.clip(corners[:, 1] * sy, 0, height - 1)
+        quad = _clockwise(np, corners)
+        across, down = _side_lengths(quad)
+        if across > 3 and down > 3:
+            quads.append(quad)
+    return quads
+
+
+def _mean_inside(np: Any, pred: np.ndarray, corners: np.ndarray) -> float:
+    import cv2
+
+    map_h, map_w = pred.shape
+    x0 = int(np.clip(np.floor(corners[:, 0].min()), 0, map_w - 1))
+    x1 = int(np.clip(np.ceil(corners[:, 0].max()), 0, map_w - 1))
+    y0 = int(np.clip(np.floor(corners[:, 1].min()), 0, map_h - 1))
+    y1 = int(np.clip(np.ceil(corners[:, 1].max()), 0, map_h - 1))
+    mask = np.zeros((y1 - y0 + 1, x1 - x0 + 1), np.uint8)
+    shifted = corners - np.array([x0, y0], np.float32)
+    cv2.fillPoly(mask, [shifted.round().astype(np.int32)], 1)
+    return float(cv2.mean(pred[y0 : y1 + 1, x0 : x1 + 1], mask)[0])
+
+
+def _clockwise(np: Any, corners: np.ndarray) -> np.ndarray:
+    """The 4 corners clockwise on screen (y down), starting at the top-left one."""
+    center = corners.mean(axis=0)
+    angles = np.arctan2(corners[:, 1] - center[1], corners[:, 0] - center[0])
+    ordered = corners[np.argsort(angles)]
+    start = int(np.argmin(ordered[:, 0] + ordered[:, 1]))
+    return np.roll(ordered, -start, axis=0).astype(np.float32)
+
+
+def ctc_decode(np: Any, probs: np.ndarray, charset: list[str]) -> list[tuple[str, float]]:
+    """Greedy CTC: best class per step, repeats merged, blanks dropped.
+
+    Confidence is the mean probability of the kept characters, as in PP-OCR.
+    """
+    best = probs.argmax(axis=2)
+    best_p = probs.max(axis=2)
+    out = []
+    for indices, p in zip(best, best_p, strict=True):
+        keep = indices != 0
+        keep[1:] &= indices[1:] != indices[:-1]
+        text = "".join(charset[i] for i in indices[keep])
+        out.append((text, float(p[keep].mean()) if keep.any() else 0.0))
+    return out
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    message = lines[0] if lines else ""
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
