@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import logging
 import re
@@ -149,6 +150,7 @@ def _status_for(error: DocscanError) -> int:
 def route(func: Callable[[Request], Response]) -> Callable[[Event, Any], Response]:
     """A Lambda handler around `func`: parse the request, map errors to JSON answers."""
 
+    @functools.wraps(func)
     def handler(event: Event, context: Any = None) -> Response:
         try:
             return func(Request.from_event(event))
@@ -161,8 +163,6 @@ def route(func: Callable[[Request], Response]) -> Callable[[Event, Any], Respons
             log.exception("%s %s failed", event.get("httpMethod"), event.get("path"))
             return error_response(500, "internal error")
 
-    handler.__name__ = func.__name__
-    handler.__doc__ = func.__doc__
     return handler
 
 
