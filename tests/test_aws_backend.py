@@ -9,13 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
-import boto3
 import pytest
 from PIL import Image
 
 from docscan.backends.aws.api import ApiClient
 from docscan.backends.aws.auth import session_path
 from docscan.errors import BackendError, ExitCode
+from tests.support.clients import client
 from tests.support.cognito import BUCKET
 from tests.support.fixtures import *  # noqa: F403
 
@@ -39,7 +39,7 @@ def images(tmp_path) -> list[Path]:
 
 
 def _keys() -> list[str]:
-    listing = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket=BUCKET)
+    listing = client("s3").list_objects_v2(Bucket=BUCKET)
     return sorted(obj["Key"] for obj in listing.get("Contents", []))
 
 
@@ -159,7 +159,7 @@ def test_text_route_detection_is_cached(alice, cli, published, images):
 def test_own_backend_text_route_and_presigned_pdf(alice, cli, published, images, tmp_path):
     from docscan.pdf import PdfPage, render_text_pdf_bytes
 
-    s3 = boto3.client("s3", region_name="us-east-1")
+    s3 = client("s3")
     seen_names = []
 
     def pages_route(event, context):

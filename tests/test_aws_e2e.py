@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import stat
 
-import boto3
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from docscan.backends.aws.auth import session_path
+from tests.support.clients import client
 from tests.support.cognito import BUCKET, PASSWORD
 from tests.support.fixtures import *  # noqa: F403
 
@@ -65,7 +65,7 @@ def test_signup_login_upload_wait_text_pdf_delete(published, cli, tmp_path):
     assert [p["status"] for p in out["processed"]] == ["done"] * 3
 
     identity_id = json.loads(cache.read_text())["identity_id"]
-    s3 = boto3.client("s3", region_name="us-east-1")
+    s3 = client("s3")
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
     prefix = f"private/{identity_id}/alice/taxes-2026/"
     assert keys == [f"{prefix}{n}.png" for n in (1, 2, 3)]

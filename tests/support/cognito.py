@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
 from docscan import config
+from tests.support.clients import client
 
 REGION = "us-east-1"
 API_URL = "https://api.example.test/Prod"
@@ -25,7 +24,7 @@ class CognitoSetup:
 
     @property
     def idp(self) -> Any:
-        return boto3.client("cognito-idp", region_name=self.region)
+        return client("cognito-idp", self.region)
 
     def confirm(self, username: str) -> None:
         """What clicking the e-mailed code does (moto sends no mail)."""
@@ -61,7 +60,7 @@ class CognitoSetup:
 
 def create_cognito(region: str = REGION) -> CognitoSetup:
     """Must run under `moto.mock_aws`."""
-    idp = boto3.client("cognito-idp", region_name=region)
+    idp = client("cognito-idp", region)
     pool_id = idp.create_user_pool(
         PoolName="docscan-test",
         AutoVerifiedAttributes=["email"],
@@ -77,7 +76,7 @@ def create_cognito(region: str = REGION) -> CognitoSetup:
             "ALLOW_REFRESH_TOKEN_AUTH",
         ],
     )["UserPoolClient"]["ClientId"]
-    identity_pool_id = boto3.client("cognito-identity", region_name=region).create_identity_pool(
+    identity_pool_id = client("cognito-identity", region).create_identity_pool(
         IdentityPoolName="docscan_test",
         AllowUnauthenticatedIdentities=False,
         CognitoIdentityProviders=[

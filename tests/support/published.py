@@ -25,10 +25,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote_plus, unquote
 
-import boto3
 from boto3.dynamodb.conditions import Attr, Key
 
 from tests.support.apigw import ApiGatewayAdapter, Route, Verifier
+from tests.support.clients import client, resource
 
 Lines = Sequence[str]
 OcrSource = dict[tuple[str, int], Lines] | Callable[[str, str, int], Lines | None]
@@ -50,8 +50,8 @@ class PublishedBackend:
         self.bucket = bucket
         self.ocr: OcrSource = ocr if ocr is not None else {}
         self.default_lines = default_lines
-        self.dynamodb = boto3.resource("dynamodb", region_name=region)
-        self.s3 = boto3.client("s3", region_name=region)
+        self.dynamodb = resource("dynamodb", region)
+        self.s3 = client("s3", region)
         self.projects = self.dynamodb.Table(PROJECTS_TABLE)
         self.pages = self.dynamodb.Table(PAGES_TABLE)
         self._seen: dict[str, str] = {}  # key -> ETag processed
