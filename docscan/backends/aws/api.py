@@ -17,7 +17,7 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.util.retry import Retry
 
 from docscan.backends.aws.auth import LOGIN_HINT, scrub
-from docscan.errors import AuthError, BackendError
+from docscan.errors import AuthError, BackendError, NotFoundError
 
 TIMEOUT = (10, 40)  # connect, read (API Gateway itself gives up after 29 s)
 RETRY = Retry(
@@ -97,6 +97,8 @@ class ApiClient:
             return
         if status in (403, 404) and _message(response) == MISSING_ROUTE:
             raise NoSuchRoute(f"{what}: the API has no such route (HTTP {status})")
+        if status == 404:
+            raise NotFoundError(f"{what}: not found (HTTP 404: {excerpt(response)})")
         if status == 401:
             raise AuthError(f"{what}: the API refused the session (HTTP 401)", hint=LOGIN_HINT)
         if status == 403:

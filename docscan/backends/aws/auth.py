@@ -343,16 +343,18 @@ class CognitoAuth:
         """Forget the session; with `everywhere`, also revoke every refresh token of the
         user (Cognito GlobalSignOut). Returns whether there was a session."""
         state = self.state()
-        if everywhere and state.get("refresh_token"):
-            access_token = self.tokens()["access_token"]
-            with cognito_errors("sign-out"):
-                self._cognito().client.global_sign_out(AccessToken=access_token)
-        existed = self.cache.clear()
-        with self._lock:
-            self._data = {}
-        if state.get("username"):  # remember who, for the next login prompt
-            self.update(last_username=state["username"])
-        return existed and bool(state.get("refresh_token"))
+        try:
+            if everywhere and state.get("refresh_token"):
+                access_token = self.tokens()["access_token"]
+                with cognito_errors("sign-out"):
+                    self._cognito().client.global_sign_out(AccessToken=access_token)
+        finally:  # the local session goes even when signing out elsewhere failed
+            self.cache.clear()
+            with self._lock:
+                self._data = {}
+            if state.get("username"):  # remembered for the next login prompt
+                self.update(last_username=state["username"])
+        return bool(state.get("refresh_token"))
 
     # -- tokens ---------------------------------------------------------------
 
@@ -387,13 +389,15 @@ class CognitoAuth:
             access_token=state.get("access_token"),
             refresh_token=state["refresh_token"],
         )
-        try:
-            with cognito_errors("session renewal"):
+        with cognito_errors("session renewal"):
+            try:
                 cognito.renew_access_token()
-        except AuthError:
-            # The refresh token expired or was revoked: the session is over.
-            self.update(id_token=None, access_token=None, refresh_token=None, credentials=None)
-            raise AuthError("session expired", hint=LOGIN_HINT) from None
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "NotAuthorizedException":
+                    raise  # throttling, network...: the session may still be good
+                # The refresh token expired or was revoked: the session is over.
+                self.update(id_token=None, access_token=None, refresh_token=None, credentials=None)
+                raise AuthError("session expired", hint=LOGIN_HINT) from None
         self.update(
             id_token=cognito.id_token,
             access_token=cognito.access_token,

@@ -12,7 +12,7 @@ import io
 import os
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,14 +46,7 @@ MAX_POLL_S = 10.0
 class AwsBackend:
     kind = "aws"
 
-    def __init__(
-        self,
-        profile: Profile,
-        *,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, profile: Profile, *, session: requests.Session | None = None) -> None:
         require_all(profile)
         self.profile = profile
         self.api_url = profile.require("api_url")
@@ -61,8 +54,6 @@ class AwsBackend:
         self.auth = CognitoAuth(profile)
         self.identity = IdentityPoolCredentials(profile, self.auth)
         self.api = ApiClient(self.api_url, self.auth.id_token, session)
-        self._sleep = sleep
-        self._clock = clock
         self._storage: PageStorage | None = None
 
     def close(self) -> None:
@@ -183,7 +174,7 @@ class AwsBackend:
         """Wait for the backend's OCR of `numbers` (default: every stored page)."""
         wanted = sorted(set(numbers) if numbers is not None else self._stored_numbers(project))
         limit = DEFAULT_WAIT_S if timeout is None else timeout
-        deadline = self._clock() + limit
+        deadline = time.monotonic() + limit
         finished: dict[int, Page] = {}
         delay = FIRST_POLL_S
         while True:
@@ -195,14 +186,14 @@ class AwsBackend:
             missing = [n for n in wanted if n not in finished]
             if not missing:
                 return [finished[n] for n in wanted]
-            remaining = deadline - self._clock()
+            remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WaitTimeoutError(
                     f"OCR of project {project!r} did not finish within {limit:g} s: "
                     + self._missing(project, wanted, missing),
                     hint="run 'docscan wait' to keep waiting",
                 )
-            self._sleep(min(delay, remaining))
+            time.sleep(min(delay, remaining))
             delay = min(delay * 2, MAX_POLL_S)
 
     def _missing(self, project: str, wanted: list[int], missing: list[int]) -> str:
