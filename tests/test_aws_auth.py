@@ -323,6 +323,17 @@ def test_expired_refresh_token_asks_for_login(alice, cli):
     cli(*AWS, "whoami", code=ExitCode.AUTH)
 
 
+def test_throttled_renewal_keeps_the_session(alice, cli, monkeypatch):
+    claims = dict(jwt.decode(_session()["id_token"], options={"verify_signature": False}))
+    claims["exp"] = int(time.time()) - 10
+    _rewrite_session(id_token=_fake_token(claims))
+    refresh = _session()["refresh_token"]
+    _stub_cognito(monkeypatch, [("initiate_auth", "TooManyRequestsException", None)])
+    result = cli(*AWS, "project", "list", code=ExitCode.AUTH)
+    assert "too many requests" in _error(result)
+    assert _session()["refresh_token"] == refresh
+
+
 def test_forged_token_gets_401_and_never_shows(alice, cli, published):
     claims = dict(jwt.decode(_session()["id_token"], options={"verify_signature": False}))
     forged = _fake_token(claims)

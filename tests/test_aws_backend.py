@@ -167,6 +167,10 @@ def test_own_backend_text_route_and_presigned_pdf(alice, cli, published, images,
 
         name = unquote(event["pathParameters"]["project"])
         seen_names.append(name)
+        user = event["requestContext"]["authorizer"]["claims"]["cognito:username"]
+        key = {"username": user, "project_name": name}
+        if "Item" not in published.backend.projects.get_item(Key=key):
+            return {"statusCode": 404, "body": json.dumps({"message": "no such project"})}
         token = (event.get("queryStringParameters") or {}).get("next")
         first = {"page": 1, "status": "done", "text": "one\n", "width": 10, "height": 20,
                  "lines": [{"text": "one", "box": [[0, 0], [5, 0], [5, 5], [0, 5]],
