@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -14,12 +15,15 @@ from docscan.cli.state import AppState, get_state
 from docscan.errors import BadInputError, NotFoundError, UsageError
 from docscan.models import Page, PageStatus
 
+if TYPE_CHECKING:
+    from docscan.images import PreparedPage
+
 PROJECT_OPTION = typer.Option(
     None, "--project", "-p", envvar="DOCSCAN_PROJECT", help="Project (default: current)."
 )
 
 
-def _prepare(paths: list[Path]):  # type: ignore[no-untyped-def]
+def _prepare(paths: list[Path]) -> list[PreparedPage]:
     from docscan.images import prepare_all  # Pillow plugins load on first use
 
     return prepare_all(paths)
