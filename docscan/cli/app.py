@@ -18,7 +18,8 @@ from docscan.errors import DocscanError, ExitCode
 class DocscanGroup(TyperGroup):
     """Runs the whole command chain and maps every error to its exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    # Typer types this with its vendored Click context, which typer.Context extends.
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except DocscanError as exc:
