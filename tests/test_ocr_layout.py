@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from docscan.models import Line
+from docscan.models import Box, Line
 from docscan.ocr.layout import dominant_angle, reading_order
 
 LINE_HEIGHT = 50  # about 11 pt text at 300 dpi
@@ -27,7 +27,12 @@ def rotated(lines: list[Line], degrees: float, cx: float = 1275, cy: float = 165
         x, y = p[0] - cx, p[1] - cy
         return (cx + x * math.cos(a) - y * math.sin(a), cy + x * math.sin(a) + y * math.cos(a))
 
-    return [Line(ln.text, tuple(turn(p) for p in ln.box), ln.confidence) for ln in lines]  # type: ignore[misc]
+    return [Line(ln.text, _box([turn(p) for p in ln.box]), ln.confidence) for ln in lines]
+
+
+def _box(points: list[tuple[float, float]]) -> Box:
+    a, b, c, d = points
+    return (a, b, c, d)
 
 
 def column(prefix: str, x: float, top: float, count: int, width: float = 900) -> list[Line]:
@@ -134,7 +139,7 @@ def test_order_does_not_depend_on_resolution() -> None:
     lines = title + column("L", 300, 330, 12) + column("R", 1350, 330, 12)
 
     def scaled(ln: Line, f: float) -> Line:
-        return Line(ln.text, tuple((x * f, y * f) for x, y in ln.box), ln.confidence)  # type: ignore[arg-type]
+        return Line(ln.text, _box([(x * f, y * f) for x, y in ln.box]), ln.confidence)
 
     for factor in (0.2, 0.5, 3.0):
         page = [scaled(ln, factor) for ln in lines]

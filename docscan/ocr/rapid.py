@@ -154,6 +154,8 @@ class RapidOcrEngine:
 
     def _recognize(self, image: Image.Image) -> OcrResult:
         pixels = to_pixels(image)
+        if pixels.size == 0:
+            return OcrResult(lines=[], rotation=0)
         quads = self.detect(pixels)
         if not quads:
             return OcrResult(lines=[], rotation=0)

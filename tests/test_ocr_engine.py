@@ -1,0 +1,161 @@
+"""The real OCR engine on the sample pages in tests/data (seconds per page)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from docscan.errors import OcrError
+from docscan.models import OcrResult
+from docscan.ocr import OcrEngine, get_engine
+from tests.benchmarks.metrics import cer
+
+pytestmark = pytest.mark.slow
+
+DATA = Path(__file__).parent / "data"
+
+
+def page(name: str) -> Image.Image:
+    path = next(DATA.glob(f"{name}.*g"))  # .png or .jpg
+    with Image.open(path) as image:
+        image.load()
+        return image
+
+
+def truth(name: str) -> str:
+    return (DATA / f"{name}.txt").read_text(encoding="utf-8")
+
+
+def text(result: OcrResult) -> str:
+    return "\n".join(line.text for line in result.lines)
+
+
+@pytest.fixture(scope="module")
+def engine() -> OcrEngine:
+    return get_engine()
+
+
+def test_plain_page(engine: OcrEngine, capsys: pytest.CaptureFixture[str]) -> None:
+    image = page("plain_gettysburg")
+    result = engine.recognize(image)
+    assert capsys.readouterr() == ("", "")  # nothing printed, nothing logged
+    assert result.rotation == 0
+    assert cer(text(result), truth("plain_gettysburg")) < 0.03
+    assert len(result.lines) == len(truth("plain_gettysburg").splitlines())
+    for line in result.lines:
+        assert 0.5 <= line.confidence <= 1.0
+        (x0, y0), (x1, _), _, (_, y3) = line.box
+        assert 0 <= x0 < x1 <= image.width and 0 <= y0 < y3 <= image.height
+        assert x1 - x0 > y3 - y0  # clockwise from the top-left of a horizontal line
+    # Boxes in page pixels: the title line starts one inch (300 px) from the top-left.
+    (x0, y0) = result.lines[0].box[0]
+    assert 270 < x0 < 310 and 270 < y0 < 320
+
+
+def test_photographed_page(engine: OcrEngine) -> None:
+    result = engine.recognize(page("photo_moby_dick"))
+    assert result.rotation == 0
+    assert cer(text(result), truth("photo_moby_dick")) < 0.03
+
+
+def test_two_columns_are_read_column_by_column(engine: OcrEngine) -> None:
+    result = engine.recognize(page("two_column_austen"))
+    expected = truth("two_column_austen").splitlines()
+    assert result.lines[0].text == expected[0]  # the full-width title first
+    # Reading order matters here: interleaved columns would be far above this.
+    assert cer(text(result), truth("two_column_austen")) < 0.03
+    got = [line.text for line in result.lines]
+    left_last = "This was invitation enough."
+    right_first = expected[expected.index(left_last) + 1]
+    assert got.index(left_last) + 1 == got.index(right_first)
+
+
+@pytest.mark.parametrize("extra", [0, 90, 180, 270])
+def test_turned_pages_are_detected(engine: OcrEngine, extra: int) -> None:
+    # The sample lies a quarter turn clockwise (rotation 90); turning it further clockwise
+    # by `extra` degrees gives the other cases. Cropped to its first paragraphs for speed.
+    upright = page("rotated_90_inaugural").rotate(90, expand=True)
+    upright = upright.crop((0, 0, upright.width, 1400))
+    scanned = upright.rotate(-(90 + extra), expand=True)
+    expected_rotation = (90 + extra) % 360
+    result = engine.recognize(scanned)
+    assert result.rotation == expected_rotation
+    lines = truth("rotated_90_inaugural").splitlines()[: len(result.lines)]
+    assert len(lines) >= 8
+    assert cer(text(result), "\n".join(lines)) < 0.03
+    # Boxes are in the upright page: the same place as when reading it upright.
+    assert scanned.rotate(result.rotation, expand=True).size == upright.size
+    (x0, y0) = result.lines[0].box[0]
+    assert 270 < x0 < 310 and 270 < y0 < 320
+
+
+def test_upright_reading_matches_turned_reading(engine: OcrEngine) -> None:
+    upright = page("rotated_90_inaugural").rotate(90, expand=True)
+    upright = upright.crop((0, 0, upright.width, 700))
+    straight = engine.recognize(upright)
+    turned = engine.recognize(upright.rotate(180))
+    assert turned.rotation == 180 and straight.rotation == 0
+    assert [line.text for line in turned.lines] == [line.text for line in straight.lines]
+    for a, b in zip(straight.lines, turned.lines, strict=True):
+        for (xa, ya), (xb, yb) in zip(a.box, b.box, strict=True):
+            assert abs(xa - xb) < 15 and abs(ya - yb) < 15  # the detector's grid: 2.5 px
+
+
+def test_non_latin_1_text(engine: OcrEngine) -> None:
+    result = engine.recognize(page("unicode_quotations"))
+    got = text(result)
+    assert cer(got, truth("unicode_quotations")) < 0.10
+    for expected in ("—", "ß", "é", "ö", "Łódź", "€"):
+        assert expected in got
+
+
+@pytest.mark.parametrize("mode", ["1", "P", "RGBA"])
+def test_image_modes(engine: OcrEngine, mode: str) -> None:
+    image = page("plain_declaration").crop((0, 0, 2550, 620))
+    expected = "\n".join(truth("plain_declaration").splitlines()[:4])
+    assert cer(text(engine.recognize(image.convert(mode))), expected) < 0.03
+
+
+def test_blank_and_empty_pages(engine: OcrEngine) -> None:
+    assert engine.recognize(Image.new("L", (1275, 1650), 255)) == OcrResult(lines=[])
+    assert engine.recognize(Image.new("RGB", (0, 0))) == OcrResult(lines=[])
+    assert engine.recognize(Image.new("L", (5, 3), 0)).lines == []
+
+
+def test_engine_failures_are_one_line_ocr_errors(
+    engine: OcrEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Broken:
+        def run(self, *args: object) -> None:
+            raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION\nstack trace")
+
+    monkeypatch.setattr(engine, "_det", Broken())
+    with pytest.raises(OcrError) as failure:
+        engine.recognize(page("plain_gettysburg"))
+    assert "\n" not in str(failure.value)
+    assert "RUNTIME_EXCEPTION" in str(failure.value)
+
+
+def test_works_without_network_and_prints_nothing(tmp_path: Path) -> None:
+    code = (
+        "import socket\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise OSError('network used')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "socket.getaddrinfo = refuse\n"
+        "from PIL import Image\n"
+        "from docscan.ocr import get_engine\n"
+        "image = Image.open(r'%s').crop((0, 0, 2550, 500))\n"
+        "result = get_engine().recognize(image)\n"
+        "assert result.lines and result.rotation == 0, result\n"
+    ) % (DATA / "plain_gettysburg.png")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "" and out.stderr == ""
