@@ -17,10 +17,10 @@ def when(created_ms: int | None) -> str:
 
 def projects_table(projects: list[Project], current: str | None) -> Table:
     table = Table(box=None, pad_edge=False)
-    table.add_column("")
-    table.add_column("PROJECT")
-    table.add_column("PAGES", justify="right")
-    table.add_column("CREATED")
+    table.add_column("", no_wrap=True)
+    table.add_column("PROJECT", overflow="fold")
+    table.add_column("PAGES", justify="right", no_wrap=True)
+    table.add_column("CREATED", no_wrap=True)
     for project in projects:
         pages = "-" if project.page_count is None else str(project.page_count)
         if project.pages_pending:
@@ -34,11 +34,11 @@ def projects_table(projects: list[Project], current: str | None) -> Table:
 
 def pages_table(pages: list[Page]) -> Table:
     table = Table(box=None, pad_edge=False)
-    table.add_column("PAGE", justify="right")
-    table.add_column("STATUS")
-    table.add_column("LINES", justify="right")
-    table.add_column("SIZE")
-    table.add_column("FIRST LINE / ERROR", overflow="ellipsis", no_wrap=True)
+    table.add_column("PAGE", justify="right", no_wrap=True, min_width=4)
+    table.add_column("STATUS", no_wrap=True, min_width=7)
+    table.add_column("LINES", justify="right", no_wrap=True, min_width=5)
+    table.add_column("SIZE", no_wrap=True, min_width=9)
+    table.add_column("FIRST LINE / ERROR", overflow="ellipsis", no_wrap=True, ratio=1)
     for page in pages:
         first = page.error or (page.text.splitlines()[0] if page.text.strip() else "")
         size = f"{page.width}x{page.height}" if page.width else "-"
