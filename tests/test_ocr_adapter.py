@@ -20,6 +20,7 @@ from docscan.ocr.rapid import (
     crop,
     ctc_decode,
     db_boxes,
+    glyph_height,
     to_pixels,
     upright_quad,
 )
@@ -171,6 +172,25 @@ def test_ctc_decode_merges_repeats_and_drops_blanks() -> None:
     assert text == "aa b"
     assert confidence == pytest.approx((0.9 + 0.9 + 0.6 + 0.9) / 4)
     assert ctc_decode(np, np.eye(4, dtype=np.float32)[[0, 0]][None], charset) == [("", 0.0)]
+
+
+def test_glyph_height_measures_the_letters() -> None:
+    from pathlib import Path
+
+    from PIL import ImageFont
+
+    font_file = Path(__file__).parents[1] / "docscan" / "pdf" / "fonts" / "DejaVuSans.ttf"
+    for size in (8, 12, 20):
+        image = Image.new("L", (600, 200), 255)
+        font = ImageFont.truetype(str(font_file), size)
+        draw = ImageDraw.Draw(image)
+        for k in range(4):
+            draw.text((10, 10 + k * size * 1.5), "The quick brown fox", font=font, fill=0)
+        measured = glyph_height(np.asarray(image))
+        assert measured is not None
+        assert 0.5 * size <= measured <= size
+    assert glyph_height(np.full((100, 100), 255, np.uint8)) is None
+    assert glyph_height(np.zeros((100, 100, 3), np.uint8)) is None  # all ink: no letters
 
 
 def test_error_messages_are_one_line() -> None:

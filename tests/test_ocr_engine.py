@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from docscan.errors import OcrError
 from docscan.models import OcrResult
@@ -17,6 +17,7 @@ from tests.benchmarks.metrics import cer
 pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).parent / "data"
+FONT = Path(__file__).parents[1] / "docscan" / "pdf" / "fonts" / "DejaVuSans.ttf"
 
 
 def page(name: str) -> Image.Image:
@@ -91,6 +92,35 @@ def test_turned_pages_are_detected(engine: OcrEngine, extra: int) -> None:
     assert scanned.rotate(result.rotation, expand=True).size == upright.size
     (x0, y0) = result.lines[0].box[0]
     assert 270 < x0 < 310 and 270 < y0 < 320
+
+
+def test_orientation_survives_a_misleading_line_shape_vote(
+    engine: OcrEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Lines that look taller than wide suggest a page on its side; when the reading
+    # that way is poor, the other two orientations are tried.
+    from docscan.ocr import rapid
+
+    lengths = rapid._side_lengths
+    monkeypatch.setattr(rapid, "_side_lengths", lambda quad: lengths(quad)[::-1])
+    upright = page("plain_gettysburg").crop((0, 0, 2550, 620))
+    for turn in (0, 180):
+        result = engine.recognize(upright.rotate(-turn))
+        assert result.rotation == turn
+        assert result.lines[0].text == truth("plain_gettysburg").splitlines()[0]
+
+
+def test_small_print_on_a_large_image(engine: OcrEngine) -> None:
+    # 7 pt text photographed from afar: scaled down to the detector's usual size the
+    # letters would be 5 px high; detection looks again at a larger size.
+    lines = truth("plain_gettysburg").splitlines()[1:9]
+    canvas = Image.new("L", (4500, 6000), 255)
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.truetype(str(FONT), 30)
+    for k, line in enumerate(lines):
+        draw.text((1200, 2500 + k * 40), line, font=font, fill=0)
+    result = engine.recognize(canvas)
+    assert cer(text(result), "\n".join(lines)) < 0.03
 
 
 def test_upright_reading_matches_turned_reading(engine: OcrEngine) -> None:
