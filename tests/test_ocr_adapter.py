@@ -135,7 +135,7 @@ def test_upright_quad_and_crop_undo_a_page_turn(rotation: int) -> None:
     assert scanned.rotate(rotation, expand=True).tobytes() == upright.tobytes()
 
     pixels = np.asarray(scanned)
-    quad = _clockwise(np, _ink_corners(pixels))
+    quad = _clockwise(_ink_corners(pixels))
     box, source = upright_quad(quad, rotation, scanned.width, scanned.height)
     np.testing.assert_allclose(box, [[50, 80], [250, 80], [250, 100], [50, 100]], atol=1)
     line = crop(pixels, source)
@@ -146,14 +146,14 @@ def test_upright_quad_and_crop_undo_a_page_turn(rotation: int) -> None:
 
 def test_clockwise_starts_top_left() -> None:
     corners = np.array([[10, 5], [0, 5], [10, 0], [0, 0]], np.float32)
-    np.testing.assert_array_equal(_clockwise(np, corners), [[0, 0], [10, 0], [10, 5], [0, 5]])
+    np.testing.assert_array_equal(_clockwise(corners), [[0, 0], [10, 0], [10, 5], [0, 5]])
 
 
 def test_db_boxes_scale_and_grow_the_text_region() -> None:
     pred = np.zeros((100, 80), np.float32)
     pred[40:50, 10:70] = 0.9  # a 60 x 10 shrunk text region
     pred[5:6, 5:6] = 0.9  # a speck
-    quads = db_boxes(np, pred, width=800, height=1000)
+    quads = db_boxes(pred, width=800, height=1000)
     assert len(quads) == 1
     x0, y0 = quads[0].min(axis=0)
     x1, y1 = quads[0].max(axis=0)
@@ -168,10 +168,10 @@ def test_ctc_decode_merges_repeats_and_drops_blanks() -> None:
     probs = np.full((1, len(steps), 4), 0.01, np.float32)
     for t, k in enumerate(steps):
         probs[0, t, k] = 0.9 if t != 4 else 0.6
-    ((text, confidence),) = ctc_decode(np, probs, charset)
+    ((text, confidence),) = ctc_decode(probs, charset)
     assert text == "aa b"
     assert confidence == pytest.approx((0.9 + 0.9 + 0.6 + 0.9) / 4)
-    assert ctc_decode(np, np.eye(4, dtype=np.float32)[[0, 0]][None], charset) == [("", 0.0)]
+    assert ctc_decode(np.eye(4, dtype=np.float32)[[0, 0]][None], charset) == [("", 0.0)]
 
 
 def test_glyph_height_measures_the_letters() -> None:

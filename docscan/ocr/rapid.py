@@ -12,7 +12,9 @@ any angle. Here, for page scans:
   (90 or 270 degrees), else it is upright or upside down (0 or 180). Which of the two is
   decided by recognising the middle part of a few of the longest lines both ways up and
   keeping the more confident reading: upside-down text reads as low-confidence
-  gibberish. No per-line angle classifier (it flips correct lines).
+  gibberish. If even the better reading is poor, the other two orientations are tried
+  too. No per-line angle classifier (it flips correct lines). On an upright page this
+  costs 4 short line reads, a few percent of the page.
 * Recognition runs line by line (no padding to a batch's widest line) on a small thread
   pool, one onnxruntime thread per line.
 * Nothing is downloaded, nothing is printed: model files are opened by path, and a
@@ -56,8 +58,12 @@ DET_LARGEST_SIDE = 4096
 REC_HEIGHT = 48
 REC_MIN_WIDTH = 320  # short lines are padded to this width, as in training
 
-# Orientation: how many lines to read both ways up, and how much of each.
+# Orientation: how many lines to read both ways up (first, and at most), and how much of
+# each; the first ones settle it when they agree with a confidence and a margin this high.
+ORIENT_FIRST_SAMPLES = 2
 ORIENT_SAMPLES = 4
+ORIENT_SURE = 0.9
+ORIENT_MARGIN = 0.15
 ORIENT_WINDOW = 8.0  # window width, in line heights
 # Below this mean confidence, the other two orientations are tried as well.
 ORIENT_RECHECK = 0.8
@@ -109,11 +115,9 @@ class RapidOcrEngine:
             raise OcrError(f"cannot load the OCR models: {_one_line(exc)}") from exc
 
     def _load(self, models: Path) -> None:
-        import numpy
         import onnxruntime
 
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-        self._np = numpy
         for name in (DET_MODEL, REC_MODEL):
             if not (models / name).is_file():
                 raise OcrError(
@@ -189,9 +193,9 @@ class RapidOcrEngine:
             )
             if larger > scale * 1.2:
                 small = _resized(pixels, larger)
-        tensor = _normalized(self._np, small)[None]
+        tensor = _normalized(small)[None]
         pred = self._det.run(None, {self._det_input: tensor})[0][0, 0]
-        return db_boxes(self._np, pred, width, height)
+        return db_boxes(pred, width, height)
 
     def orientation(self, pixels: np.ndarray, quads: Sequence[np.ndarray]) -> int:
         """0, 90, 180 or 270: the counter-clockwise turn that makes the page upright."""
@@ -202,20 +206,30 @@ class RapidOcrEngine:
                 wide += across
             elif down >= 2 * across:
                 tall += down
-        # The longest lines carry the most evidence.
+        # The longest lines carry the most evidence; two are usually plenty.
         longest = sorted(quads, key=lambda q: -max(_side_lengths(q)))[:ORIENT_SAMPLES]
-        rotation, confidence = self._upright_or_flipped(pixels, longest, 90 if tall > wide else 0)
+        first = 90 if tall > wide else 0
+        as_is, turned = self._both_ways(pixels, longest[:ORIENT_FIRST_SAMPLES], first)
+        if not _clear_winner(as_is, turned):
+            more = self._both_ways(pixels, longest[ORIENT_FIRST_SAMPLES:], first)
+            as_is, turned = as_is + more[0], turned + more[1]
+        rotation, confidence = _better(first, as_is, turned)
         if confidence < ORIENT_RECHECK:
             # Poor reading: make sure the lines do not run the other way after all.
-            other, other_confidence = self._upright_or_flipped(pixels, longest, rotation + 90)
+            other, other_confidence = _better(
+                first + 90, *self._both_ways(pixels, longest, first + 90)
+            )
             if other_confidence > confidence:
                 return other
         return rotation
 
-    def _upright_or_flipped(
+    def _both_ways(
         self, pixels: np.ndarray, quads: Sequence[np.ndarray], rotation: int
-    ) -> tuple[int, float]:
-        """`rotation` or its opposite, whichever reads better, and its mean confidence."""
+    ) -> tuple[list[float], list[float]]:
+        """Confidence of reading the middle of each line turned by `rotation`, and by
+        `rotation` + 180."""
+        if not quads:
+            return [], []
         height, width = pixels.shape[:2]
         windows = []
         for quad in quads:
@@ -227,11 +241,7 @@ class RapidOcrEngine:
             windows.append(line[:, start : start + span])
         flipped = [w[::-1, ::-1] for w in windows]
         as_is, turned = self._pool.map(self._read_batch, [windows, flipped])
-        score = sum(c for _, c in as_is) / len(windows)
-        score_turned = sum(c for _, c in turned) / len(windows)
-        if score_turned > score:
-            return (rotation + 180) % 360, score_turned
-        return rotation % 360, score
+        return [c for _, c in as_is], [c for _, c in turned]
 
     def read(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         """Text and confidence of each line image, in the same order."""
@@ -244,8 +254,8 @@ class RapidOcrEngine:
 
     def _read_batch(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         import cv2
+        import numpy as np
 
-        np = self._np
         widths = [
             max(1, math.ceil(REC_HEIGHT * c.shape[1] / max(c.shape[0], 1) * self.rec_width_scale))
             for c in crops
@@ -253,9 +263,30 @@ class RapidOcrEngine:
         batch = np.zeros((len(crops), 3, REC_HEIGHT, max(REC_MIN_WIDTH, *widths)), np.float32)
         for k, (line, w) in enumerate(zip(crops, widths, strict=True)):
             resized = cv2.resize(line, (w, REC_HEIGHT), interpolation=cv2.INTER_LINEAR)
-            batch[k, :, :, :w] = _normalized(np, resized)
+            batch[k, :, :, :w] = _normalized(resized)
         probs = self._rec.run(None, {self._rec_input: batch})[0]
-        return ctc_decode(np, probs, self._charset)
+        return ctc_decode(probs, self._charset)
+
+
+def _better(rotation: int, as_is: list[float], turned: list[float]) -> tuple[int, float]:
+    """`rotation` or the opposite one, whichever reads with more confidence, and that."""
+    mean, mean_turned = sum(as_is) / len(as_is), sum(turned) / len(turned)
+    if mean_turned > mean:
+        return (rotation + 180) % 360, mean_turned
+    return rotation % 360, mean
+
+
+def _clear_winner(as_is: list[float], turned: list[float]) -> bool:
+    """Every line reads better the same way up, confidently and by a wide margin."""
+    one_way = all(a > t for a, t in zip(as_is, turned, strict=True))
+    other_way = all(t > a for a, t in zip(as_is, turned, strict=True))
+    best, worst = max(sum(as_is), sum(turned)), min(sum(as_is), sum(turned))
+    count = len(as_is)
+    return (
+        (one_way or other_way)
+        and best >= ORIENT_SURE * count
+        and best - worst >= (ORIENT_MARGIN * count)
+    )
 
 
 # -- pixels and geometry ---------------------------------------------------------------
@@ -287,8 +318,10 @@ def to_pixels(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(rgb[:, :, ::-1])
 
 
-def _normalized(np: Any, pixels: np.ndarray) -> np.ndarray:
+def _normalized(pixels: np.ndarray) -> np.ndarray:
     """C x H x W float32 in [-1, 1]; grey pixels are repeated into three channels."""
+    import numpy as np
+
     scaled = pixels.astype(np.float32) * (2.0 / 255.0) - 1.0
     if scaled.ndim == 2:
         return np.broadcast_to(scaled, (3, *scaled.shape))
@@ -383,7 +416,7 @@ def _box(quad: np.ndarray) -> Box:
 # -- model post-processing ---------------------------------------------------------------
 
 
-def db_boxes(np: Any, pred: np.ndarray, width: int, height: int) -> list[np.ndarray]:
+def db_boxes(pred: np.ndarray, width: int, height: int) -> list[np.ndarray]:
     """Boxes from a DB probability map, scaled to a `width` x `height` page.
 
     PP-OCR's post-processing: threshold, contours, minimum-area rectangles kept when the
@@ -393,6 +426,7 @@ def db_boxes(np: Any, pred: np.ndarray, width: int, height: int) -> list[np.ndar
     same rectangle with each side pushed out by that distance.
     """
     import cv2
+    import numpy as np
 
     map_h, map_w = pred.shape
     mask = cv2.dilate((pred > DET_THRESH).astype(np.uint8), np.ones((2, 2), np.uint8))
@@ -404,7 +438,7 @@ def db_boxes(np: Any, pred: np.ndarray, width: int, height: int) -> list[np.ndar
         if min(w, h) < 3:
             continue
         corners = cv2.boxPoints(((cx, cy), (w, h), angle))
-        if _mean_inside(np, pred, corners) < DET_BOX_THRESH:
+        if _mean_inside(pred, corners) < DET_BOX_THRESH:
             continue
         distance = w * h * DET_UNCLIP_RATIO / (2 * (w + h))
         w, h = w + 2 * distance, h + 2 * distance
@@ -413,15 +447,16 @@ def db_boxes(np: Any, pred: np.ndarray, width: int, height: int) -> list[np.ndar
         corners = cv2.boxPoints(((cx, cy), (w, h), angle))
         corners[:, 0] = np.clip(corners[:, 0] * sx, 0, width - 1)
         corners[:, 1] = np.clip(corners[:, 1] * sy, 0, height - 1)
-        quad = _clockwise(np, corners)
+        quad = _clockwise(corners)
         across, down = _side_lengths(quad)
         if across > 3 and down > 3:
             quads.append(quad)
     return quads
 
 
-def _mean_inside(np: Any, pred: np.ndarray, corners: np.ndarray) -> float:
+def _mean_inside(pred: np.ndarray, corners: np.ndarray) -> float:
     import cv2
+    import numpy as np
 
     map_h, map_w = pred.shape
     x0 = int(np.clip(np.floor(corners[:, 0].min()), 0, map_w - 1))
@@ -434,8 +469,10 @@ def _mean_inside(np: Any, pred: np.ndarray, corners: np.ndarray) -> float:
     return float(cv2.mean(pred[y0 : y1 + 1, x0 : x1 + 1], mask)[0])
 
 
-def _clockwise(np: Any, corners: np.ndarray) -> np.ndarray:
+def _clockwise(corners: np.ndarray) -> np.ndarray:
     """The 4 corners clockwise on screen (y down), starting at the top-left one."""
+    import numpy as np
+
     center = corners.mean(axis=0)
     angles = np.arctan2(corners[:, 1] - center[1], corners[:, 0] - center[0])
     ordered = corners[np.argsort(angles)]
@@ -443,7 +480,7 @@ def _clockwise(np: Any, corners: np.ndarray) -> np.ndarray:
     return np.roll(ordered, -start, axis=0).astype(np.float32)
 
 
-def ctc_decode(np: Any, probs: np.ndarray, charset: list[str]) -> list[tuple[str, float]]:
+def ctc_decode(probs: np.ndarray, charset: list[str]) -> list[tuple[str, float]]:
     """Greedy CTC: best class per step, repeats merged, blanks dropped.
 
     Confidence is the mean probability of the kept characters, as in PP-OCR.

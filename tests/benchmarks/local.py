@@ -118,6 +118,8 @@ def run_child(config: str, repeat: int) -> dict:
             cpu_per_page.append(time.process_time() - cpu)
         runs.append(time.perf_counter() - run_start)
 
+    stages = stage_seconds(engine, [image for _, image, _ in pages]) if config == "docscan" else {}
+
     cer = {}
     edits = chars = 0
     rotations = {}
@@ -140,7 +142,32 @@ def run_child(config: str, repeat: int) -> dict:
         "cer": cer,
         "cer_overall": edits / max(1, chars),
         "rotation": rotations,
+        "stage_cpu_seconds_per_page": stages,
     }
+
+
+def stage_seconds(engine: Any, images: list[Any]) -> dict[str, float]:
+    """Median CPU seconds per page of each step of docscan's engine."""
+    from docscan.ocr import rapid
+
+    times: dict[str, list[float]] = {"detect": [], "orientation": [], "crop+recognise": []}
+    for image in images:
+        pixels = rapid.to_pixels(image)
+        start = time.process_time()
+        quads = engine.detect(pixels)
+        detected = time.process_time()
+        rotation = engine.orientation(pixels, quads)
+        oriented = time.process_time()
+        height, width = pixels.shape[:2]
+        crops = [
+            rapid.crop(pixels, rapid.upright_quad(q, rotation, width, height)[1]) for q in quads
+        ]
+        engine.read(crops)
+        done = time.process_time()
+        times["detect"].append(detected - start)
+        times["orientation"].append(oriented - detected)
+        times["crop+recognise"].append(done - oriented)
+    return {step: statistics.median(values) for step, values in times.items()}
 
 
 # -- parent ----------------------------------------------------------------------------
@@ -207,6 +234,12 @@ def report(results: list[dict], start_up: dict[str, float | None]) -> None:
         row(f"s/page {name}", [f"{r['page_median_seconds'][name]:.2f}" for r in results])
     for name in names:
         row(f"rotation {name}", [str(r["rotation"][name]) for r in results])
+    for r in results:
+        stages = r.get("stage_cpu_seconds_per_page")
+        if stages:
+            total = sum(stages.values())
+            parts = ", ".join(f"{k} {v:.2f} s ({v / total:.0%})" for k, v in stages.items())
+            print(f"\n{r['config']}: median CPU per page by step: {parts}")
     print()
     for label, seconds in start_up.items():
         print(f"start-up {label}: " + ("skipped" if seconds is None else f"{seconds:.2f} s"))
