@@ -95,3 +95,17 @@ class OcrResult:
 
     lines: list[Line]
     rotation: int = 0
+
+
+def page_ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 5] -> '1-3, 5', for messages about many pages."""
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)

@@ -13,7 +13,7 @@ from docscan.cli.output import pages_table
 from docscan.cli.progress import progress_bar
 from docscan.cli.state import AppState, get_state
 from docscan.errors import BadInputError, NotFoundError, UsageError
-from docscan.models import Page, PageStatus
+from docscan.models import Page, PageStatus, page_ranges
 
 if TYPE_CHECKING:
     from docscan.images import PreparedPage
@@ -99,7 +99,8 @@ def upload(
     backend.get_project(name)
     numbers = _store(state, name, list(files), page) if files else []
     if numbers:
-        state.info(f"stored {_plural(len(numbers), 'page')} in [bold]{name}[/]: {_ranges(numbers)}")
+        stored = _plural(len(numbers), "page")
+        state.info(f"stored {stored} in [bold]{name}[/]: {page_ranges(numbers)}")
     processed: list[Page] = []
     if backend.kind == "local" and not no_ocr:
         processed = _process(state, name, retry_failed=retry)
@@ -260,20 +261,6 @@ def _report_pdf(state: AppState, project: str, out: Path, count: int, open_: boo
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _ranges(numbers: list[int]) -> str:
-    """1,2,3,5 -> '1-3, 5'."""
-    parts: list[str] = []
-    start = prev = numbers[0]
-    for n in [*numbers[1:], None]:
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
-    return ", ".join(parts)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,8 +2,8 @@
 
     from tests.support.fixtures import *  # noqa: F403
 
-`docscan_env` (autouse when imported) gives docscan throw-away dirs and fake AWS
-credentials; `aws` runs moto; `cognito` makes a user pool, app client and identity pool;
+Throw-away dirs and fake AWS credentials come from the autouse `isolated_env` of
+tests/conftest.py; `aws` runs moto; `cognito` makes a user pool, app client and identity pool;
 `published` adds the published backend's tables, bucket and API (mounted for docscan's
 requests) and writes the `aws` profile; `cli` runs docscan in-process; `alice` is a
 confirmed user logged in on the `aws` profile.
@@ -30,37 +30,12 @@ __all__ = [
     "aws",
     "cli",
     "cognito",
-    "docscan_env",
     "published",
 ]
 
-_CLEARED = (
-    "DOCSCAN_PROFILE",
-    "DOCSCAN_PROJECT",
-    "AWS_PROFILE",
-    "AWS_ENDPOINT_URL",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-)
-
-
-@pytest.fixture(autouse=True)
-def docscan_env(tmp_path, monkeypatch):
-    """docscan's data and config in tmp dirs; AWS calls can only reach moto."""
-    monkeypatch.setenv("DOCSCAN_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DOCSCAN_CONFIG_DIR", str(tmp_path / "config"))
-    for name in _CLEARED:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    return tmp_path
-
 
 @pytest.fixture
-def aws(docscan_env) -> Iterator[None]:
+def aws(isolated_env) -> Iterator[None]:  # isolated_env comes from tests/conftest.py
     with mock_aws():
         yield
 

@@ -32,7 +32,7 @@ from docscan.backends.aws.storage import (
 from docscan.backends.base import PageCallback, StoredCallback
 from docscan.config import Profile
 from docscan.errors import BackendError, BadInputError, NotFoundError, WaitTimeoutError
-from docscan.models import Line, Page, PageStatus, Project
+from docscan.models import Line, Page, PageStatus, Project, page_ranges
 from docscan.scanner.names import validate_project_name
 
 if TYPE_CHECKING:
@@ -198,10 +198,10 @@ class AwsBackend:
 
     def _missing(self, project: str, wanted: list[int], missing: list[int]) -> str:
         if len(missing) == len(wanted) or self.has_text_route(project):
-            return f"page{'s' if len(missing) > 1 else ''} {_ranges(missing)} still pending"
+            return f"page{'s' if len(missing) > 1 else ''} {page_ranges(missing)} still pending"
         # A count does not say which pages are done, only how many.
         return (
-            f"{len(missing)} of pages {_ranges(wanted)} still pending "
+            f"{len(missing)} of pages {page_ranges(wanted)} still pending "
             "(the backend counts processed pages without saying which)"
         )
 
@@ -316,17 +316,3 @@ def _write_atomically(out: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def _ranges(numbers: list[int]) -> str:
-    """[1, 2, 3, 5] -> '1-3, 5'."""
-    parts: list[str] = []
-    start = prev = numbers[0]
-    for n in [*numbers[1:], None]:
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
-    return ", ".join(parts)
