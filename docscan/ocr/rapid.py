@@ -99,7 +99,7 @@ class RapidOcrEngine:
         *,
         threads: int | None = None,
         det_max_side: int = 1024,
-        rec_width_scale: float = 0.85,
+        rec_width_scale: float = 0.9,
         min_confidence: float = 0.5,
         models: Path | None = None,
     ) -> None:
