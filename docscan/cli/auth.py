@@ -221,7 +221,9 @@ def signup(
 
 def confirm(
     ctx: typer.Context,
-    code: str | None = typer.Argument(None, help="The code from the sign-up message."),
+    code: str | None = typer.Argument(
+        None, metavar="CODE", help="The code from the sign-up message."
+    ),
     username: str | None = USERNAME_OPTION,
     resend: bool = typer.Option(False, "--resend", help="Send a new code instead."),
 ) -> None:

@@ -64,8 +64,10 @@ def _check_aws(state: AppState, name: str, key: str) -> None:
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    key: str = typer.Argument(..., help="Setting: region, user_pool_id, client_id, ..."),
-    value: str = typer.Argument(..., help="Its value."),
+    key: str = typer.Argument(
+        ..., metavar="KEY", help="Setting: region, user_pool_id, client_id, ..."
+    ),
+    value: str = typer.Argument(..., metavar="VALUE", help="Its value."),
 ) -> None:
     """Set one setting of the active profile (checked before it is saved).
 
@@ -85,7 +87,9 @@ def set_(
 
 
 @app.command("unset")
-def unset(ctx: typer.Context, key: str = typer.Argument(..., help="Setting to remove.")) -> None:
+def unset(
+    ctx: typer.Context, key: str = typer.Argument(..., metavar="KEY", help="Setting to remove.")
+) -> None:
     """Remove one setting from the active profile."""
     from docscan.backends.aws.settings import SETTINGS
 
@@ -100,7 +104,9 @@ def unset(ctx: typer.Context, key: str = typer.Argument(..., help="Setting to re
 def import_(
     ctx: typer.Context,
     files: list[Path] = typer.Argument(
-        ..., help="aws-exports.js, api-config.js and/or stack outputs (JSON), in any mix."
+        ...,
+        metavar="FILE",
+        help="aws-exports.js, api-config.js and/or stack outputs (JSON), in any mix.",
     ),
     profile: str | None = typer.Option(
         None,

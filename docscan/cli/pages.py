@@ -82,7 +82,9 @@ def _process(
 
 def upload(
     ctx: typer.Context,
-    files: list[Path] = typer.Argument(None, help="Page images (PNG, JPEG, TIFF, HEIC, ...)."),
+    files: list[Path] = typer.Argument(
+        None, metavar="IMAGE", help="Page images (PNG, JPEG, TIFF, HEIC, ...)."
+    ),
     project: str | None = PROJECT_OPTION,
     page: int | None = typer.Option(None, "--page", min=1, help="Replace page N."),
     retry: bool = typer.Option(False, "--retry", help="Also process pending and failed pages."),
@@ -169,7 +171,7 @@ def text(
 
 def pdf(
     ctx: typer.Context,
-    out: Path = typer.Argument(..., help="Where to write the PDF."),
+    out: Path = typer.Argument(..., metavar="OUT.pdf", help="Where to write the PDF."),
     project: str | None = PROJECT_OPTION,
     text_only: bool = typer.Option(False, "--text-only", help="Text pages, no images (local)."),
     open_: bool = typer.Option(False, "--open", help="Open the PDF when written."),
@@ -191,7 +193,7 @@ def pdf(
 
 def scan(
     ctx: typer.Context,
-    images: list[Path] = typer.Argument(..., help="Page images, in page order."),
+    images: list[Path] = typer.Argument(..., metavar="IMAGE", help="Page images, in page order."),
     output: Path = typer.Option(..., "--output", "-o", help="PDF to write."),
     project: str | None = PROJECT_OPTION,
     text_only: bool = typer.Option(False, "--text-only", help="Text pages, no images."),

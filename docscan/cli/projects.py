@@ -13,7 +13,9 @@ app = typer.Typer(help="Create, list, select and delete projects.", no_args_is_h
 
 
 @app.command("create")
-def create(ctx: typer.Context, name: str = typer.Argument(..., help="Project name.")) -> None:
+def create(
+    ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME", help="Project name.")
+) -> None:
     """Create a project and make it the current one."""
     state = get_state(ctx)
     project = state.backend().create_project(name)
@@ -39,7 +41,9 @@ def list_(ctx: typer.Context) -> None:
 
 
 @app.command("use")
-def use(ctx: typer.Context, name: str = typer.Argument(..., help="Project name.")) -> None:
+def use(
+    ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME", help="Project name.")
+) -> None:
     """Make an existing project the current one."""
     state = get_state(ctx)
     project = state.backend().get_project(name)
@@ -53,7 +57,9 @@ def use(ctx: typer.Context, name: str = typer.Argument(..., help="Project name."
 @app.command("show")
 def show(
     ctx: typer.Context,
-    name: str | None = typer.Argument(None, help="Project name (default: current)."),
+    name: str | None = typer.Argument(
+        None, metavar="[NAME]", help="Project name (default: current)."
+    ),
 ) -> None:
     """Show a project and its pages."""
     state = get_state(ctx)
@@ -74,7 +80,7 @@ def show(
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Project name."),
+    name: str = typer.Argument(..., metavar="NAME", help="Project name."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a project with all its pages and text."""
