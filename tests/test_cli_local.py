@@ -257,3 +257,26 @@ def _truncated(directory: Path) -> Path:
     cut.write_bytes(data[: len(data) // 2])
     good.unlink()
     return cut
+
+
+def test_commands_without_ocr_load_no_heavy_modules(tmp_path):
+    """--help and project list must start fast: no OCR engine, boto3 or PDF writer."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from docscan.cli.app import main\n"
+        "for args in (['--help'], ['project', 'list']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('boto3', 'botocore', 'onnxruntime', 'rapidocr', 'cv2', 'fpdf', 'pikepdf')\n"
+        "print('heavy:', ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1].strip() == "heavy:"
