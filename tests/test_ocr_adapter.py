@@ -1,4 +1,4 @@
-"""The OCR package without its models: factory, test engine, geometry, decoding (fast)."""
+"""The OCR package without its models: factory, test engine, pixels, geometry (fast)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,7 @@ from docscan.models import Line, OcrResult
 from docscan.ocr import engine as engine_module
 from docscan.ocr import get_engine
 from docscan.ocr.fixed import FixedEngine
-from docscan.ocr.rapid import (
-    _clockwise,
-    _one_line,
-    crop,
-    ctc_decode,
-    db_boxes,
-    glyph_height,
-    to_pixels,
-    upright_quad,
-)
+from docscan.ocr.rapid import _one_line, crop, glyph_height, to_pixels, upright_quad
 
 LINE = Line(text="hello", box=((0, 0), (10, 0), (10, 5), (0, 5)), confidence=0.9)
 
@@ -135,43 +126,13 @@ def test_upright_quad_and_crop_undo_a_page_turn(rotation: int) -> None:
     assert scanned.rotate(rotation, expand=True).tobytes() == upright.tobytes()
 
     pixels = np.asarray(scanned)
-    quad = _clockwise(_ink_corners(pixels))
+    quad = _ink_corners(pixels)  # clockwise from the top-left, as the detector gives it
     box, source = upright_quad(quad, rotation, scanned.width, scanned.height)
     np.testing.assert_allclose(box, [[50, 80], [250, 80], [250, 100], [50, 100]], atol=1)
     line = crop(pixels, source)
     assert line.shape == (20, 200)
     assert line[1, 4] > 128  # the notch, top-left: the crop is upright
     assert line[18, 4] < 128 and line[1, 195] < 128
-
-
-def test_clockwise_starts_top_left() -> None:
-    corners = np.array([[10, 5], [0, 5], [10, 0], [0, 0]], np.float32)
-    np.testing.assert_array_equal(_clockwise(corners), [[0, 0], [10, 0], [10, 5], [0, 5]])
-
-
-def test_db_boxes_scale_and_grow_the_text_region() -> None:
-    pred = np.zeros((100, 80), np.float32)
-    pred[40:50, 10:70] = 0.9  # a 60 x 10 shrunk text region
-    pred[5:6, 5:6] = 0.9  # a speck
-    quads = db_boxes(pred, width=800, height=1000)
-    assert len(quads) == 1
-    x0, y0 = quads[0].min(axis=0)
-    x1, y1 = quads[0].max(axis=0)
-    # Grown by area * 1.6 / perimeter (about 6.9 map pixels) each side, then scaled by 10.
-    assert x0 == pytest.approx(100 - 69, abs=12) and x1 == pytest.approx(700 + 69, abs=12)
-    assert y0 == pytest.approx(400 - 69, abs=12) and y1 == pytest.approx(500 + 69, abs=12)
-
-
-def test_ctc_decode_merges_repeats_and_drops_blanks() -> None:
-    charset = ["", "a", "b", " "]
-    steps = [1, 1, 0, 1, 3, 2, 2, 0]
-    probs = np.full((1, len(steps), 4), 0.01, np.float32)
-    for t, k in enumerate(steps):
-        probs[0, t, k] = 0.9 if t != 4 else 0.6
-    ((text, confidence),) = ctc_decode(probs, charset)
-    assert text == "aa b"
-    assert confidence == pytest.approx((0.9 + 0.9 + 0.6 + 0.9) / 4)
-    assert ctc_decode(np.eye(4, dtype=np.float32)[[0, 0]][None], charset) == [("", 0.0)]
 
 
 def test_glyph_height_measures_the_letters() -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -170,6 +171,68 @@ def test_engine_failures_are_one_line_ocr_errors(
     assert "RUNTIME_EXCEPTION" in str(failure.value)
 
 
+def test_detector_map_becomes_boxes_on_the_page(
+    engine: OcrEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The detector sees a 2550 x 3300 page at 800 x 1024 and marks one shrunk text region
+    # and a speck; the region comes back grown, in page pixels, clockwise from top-left.
+    inputs: list[tuple[int, ...]] = []
+
+    class Detector:
+        def run(self, outputs: object, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+            (tensor,) = feed.values()
+            inputs.append(tensor.shape)
+            pred = np.zeros((1, 1, *tensor.shape[2:]), np.float32)
+            pred[0, 0, 400:410, 100:700] = 0.9
+            pred[0, 0, 50:51, 50:51] = 0.9
+            return [pred]
+
+    monkeypatch.setattr(engine, "_det", Detector())
+    (quad,) = engine.detect(np.full((3300, 2550), 255, np.uint8))  # type: ignore[attr-defined]
+    assert inputs == [(1, 3, 1024, 800)]
+    sx, sy = 2550 / 800, 3300 / 1024
+    grown = 6000 * 1.6 / 1220  # DB's unclip distance: area * ratio / perimeter
+    (x0, y0), (x1, y1) = (100 - grown, 400 - grown), (700 + grown, 410 + grown)
+    expected = [(x0 * sx, y0 * sy), (x1 * sx, y0 * sy), (x1 * sx, y1 * sy), (x0 * sx, y1 * sy)]
+    np.testing.assert_allclose(quad, expected, atol=2 * max(sx, sy))
+
+
+def test_recogniser_output_is_decoded_with_the_models_characters(
+    engine: OcrEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The character list comes from the model; class 0 is CTC's blank and the class
+    # after the last character is the space.
+    rec = engine._rec  # type: ignore[attr-defined]
+    characters = rec.get_modelmeta().custom_metadata_map["character"].splitlines()
+    classes = len(characters) + 2
+
+    def spelled(text: str) -> np.ndarray:
+        steps = []
+        for char in text:  # each character twice, then a blank: repeats are merged
+            k = classes - 1 if char == " " else characters.index(char) + 1
+            steps += [k, k, 0]
+        probs = np.full((1, len(steps), classes), 0.01 / classes, np.float32)
+        probs[0, np.arange(len(steps)), steps] = 0.8
+        return probs
+
+    widths: list[int] = []
+
+    class Recogniser:
+        def run(self, outputs: object, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+            (tensor,) = feed.values()
+            assert tensor.shape[:3] == (1, 3, 48)
+            widths.append(tensor.shape[3])
+            return [spelled("a long line" if tensor.shape[3] > 320 else "ab")]
+
+    monkeypatch.setattr(engine, "_rec", Recogniser())
+    short, long = np.zeros((40, 100), np.uint8), np.zeros((40, 1000, 3), np.uint8)
+    readings = engine.read([short, long])  # type: ignore[attr-defined]
+    assert [text for text, _ in readings] == ["ab", "a long line"]
+    assert all(confidence == pytest.approx(0.8) for _, confidence in readings)
+    # 48 px high at 0.9 of the width; short lines are padded to 320 px.
+    assert sorted(widths) == [320, 1080]
+
+
 def test_works_without_network_and_prints_nothing(tmp_path: Path) -> None:
     code = (
         "import socket\n"
@@ -178,11 +241,15 @@ def test_works_without_network_and_prints_nothing(tmp_path: Path) -> None:
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
         "socket.getaddrinfo = refuse\n"
+        "from rapidocr.utils.download_file import DownloadFile\n"
+        "DownloadFile.run = refuse\n"
         "from PIL import Image\n"
         "from docscan.ocr import get_engine\n"
         "image = Image.open(r'%s').crop((0, 0, 2550, 500))\n"
         "result = get_engine().recognize(image)\n"
         "assert result.lines and result.rotation == 0, result\n"
+        "import logging\n"
+        "logging.getLogger('RapidOCR').error('rapidocr logs')\n"
     ) % (DATA / "plain_gettysburg.png")
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
