@@ -10,7 +10,8 @@ ground truth (whitespace-normalised Levenshtein; reading order counts).
 
 `--compare-baseline` also runs rapidocr as it comes (its defaults, with `use_cls=False`,
 lines in its own order) in the same run. The start-up time of `python -m docscan --help`
-and of `import docscan.ocr` is measured too when the CLI exists.
+and of `import docscan.ocr` is measured too when the CLI exists, and so is a whole
+`docscan scan` of every sample page into one PDF (pages per second, peak RSS).
 """
 
 from __future__ import annotations
@@ -213,6 +214,46 @@ def startup(repeat: int = 3) -> dict[str, float | None]:
     }
 
 
+# Runs the real CLI and reports its own peak memory on the way out.
+_SCAN_CHILD = (
+    "import atexit, resource, sys\n"
+    "atexit.register(lambda: print('maxrss_kb', resource.getrusage(resource.RUSAGE_SELF)"
+    ".ru_maxrss, file=sys.stderr))\n"
+    "from docscan.cli.app import main\n"
+    "main(sys.argv[1:])\n"
+)
+
+
+def scan_throughput(repeat: int) -> dict[str, float]:
+    """`docscan scan` of every sample page into one PDF, end to end, on a fresh store."""
+    import tempfile
+
+    images = [str(image) for _, image, _ in samples()]
+    walls, rss = [], []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = os.environ | {"DOCSCAN_HOME": tmp, "DOCSCAN_CONFIG_DIR": tmp}
+            out = Path(tmp) / "bench.pdf"
+            start = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-c", _SCAN_CHILD, "-q", "scan", *images, "-o", str(out)],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            walls.append(time.perf_counter() - start)
+            rss.append(int(done.stderr.split("maxrss_kb")[-1].split()[0]) / 1024)
+    wall = statistics.median(walls)
+    return {
+        "pages": len(images),
+        "median_seconds": wall,
+        "pages_per_second": len(images) / wall,
+        "peak_rss_mb": max(rss),
+    }
+
+
 def report(results: list[dict], start_up: dict[str, float | None]) -> None:
     names = list(results[0]["cer"])
     header = f"{'':34}" + "".join(f"{r['config']:>14}" for r in results)
@@ -266,8 +307,15 @@ def main(argv: list[str] | None = None) -> None:
     results = [child(config, args.repeat) for config in configs]
     start_up = startup()
     report(results, start_up)
+    scan = scan_throughput(args.repeat)
+    print(
+        f"\ndocscan scan of all {scan['pages']} pages into one PDF (store, OCR, PDF, engine load): "
+        f"median {scan['median_seconds']:.1f} s, {scan['pages_per_second']:.2f} pages/s, "
+        f"peak RSS {scan['peak_rss_mb']:.0f} MB"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "startup": start_up}, indent=2))
+        raw = {"results": results, "startup": start_up, "scan": scan}
+        args.json.write_text(json.dumps(raw, indent=2))
 
 
 if __name__ == "__main__":
