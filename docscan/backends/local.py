@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from docscan.backends.base import PageCallback, StoredCallback
 from docscan.config import Profile, data_dir
 from docscan.errors import BadInputError
-from docscan.models import Page, PageStatus, Project
+from docscan.models import Page, Project
 from docscan.scanner.file_store import FileObjectStore
 from docscan.scanner.service import ScannerService
 from docscan.scanner.sqlite_store import SqliteRepository
@@ -91,20 +91,9 @@ class LocalBackend:
         timeout: float | None = None,
         on_page: PageCallback | None = None,
     ) -> list[Page]:
-        todo = self.service.unfinished(project, retry_failed=retry_failed)
-        if numbers is not None:
-            wanted = set(numbers)
-            todo = [page for page in todo if page.number in wanted]
-        done = []
-        for page in todo:
-            result = self.service.process_page(project, page.number)
-            done.append(result)
-            if on_page is not None:
-                on_page(result)
-        return done
-
-    def pending_count(self, project: str) -> int:
-        return sum(1 for p in self.service.pages(project) if p.status is PageStatus.PENDING)
+        return self.service.process_pending(
+            project, numbers, retry_failed=retry_failed, on_page=on_page
+        )
 
     def pages(self, project: str) -> list[Page]:
         return self.service.pages(project)

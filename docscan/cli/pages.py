@@ -32,10 +32,6 @@ def _prepare(paths: list[Path]) -> list[PreparedPage]:
 def _store(state: AppState, project: str, paths: list[Path], replace: int | None) -> list[int]:
     """Validate every input, then store them all; nothing is stored if any input is bad."""
     prepared = _prepare(paths)
-    if replace is not None and len(prepared) != 1:
-        raise BadInputError(
-            f"--page {replace} replaces one page, but the input has {len(prepared)}"
-        )
     with progress_bar(state, "storing", len(prepared)) as bar:
         numbers = state.backend().upload(
             project, prepared, replace=replace, on_stored=lambda n: bar.advance(f"page {n}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -141,12 +141,18 @@ class ScannerService:
     def process_pending(
         self,
         project: str,
+        numbers: Sequence[int] | None = None,
         *,
         retry_failed: bool = False,
         on_page: Callable[[Page], None] | None = None,
     ) -> list[Page]:
+        """OCR the unfinished pages (only those in `numbers`, when given)."""
+        todo = self.unfinished(project, retry_failed=retry_failed)
+        if numbers is not None:
+            wanted = set(numbers)
+            todo = [page for page in todo if page.number in wanted]
         processed = []
-        for page in self.unfinished(project, retry_failed=retry_failed):
+        for page in todo:
             result = self.process_page(project, page.number)
             processed.append(result)
             if on_page is not None:
